@@ -1,0 +1,300 @@
+"""Shared state (breakers, endpoint health, hints, events) on SQLAlchemy Core.
+
+Airflow 3 workers cannot touch the metadata database, so every process that
+must agree on a breaker or a hint meets here: a SQLite file on one machine,
+PostgreSQL when workers are spread out. The store must never become a new
+single point of failure: when it is unreachable every call fails open, and
+callers learn so through :attr:`StateStore.available`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATE_URL_ENV = "AIRFLOW__SPOF__STATE_STORE_URL"
+
+metadata = sa.MetaData()
+
+breakers = sa.Table(
+    "spof_breakers",
+    metadata,
+    sa.Column("endpoint", sa.String(512), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False, default="closed"),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("opened_at", sa.Float, nullable=True),
+    sa.Column("trial_until", sa.Float, nullable=True),
+    sa.Column("last_failure_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+health = sa.Table(
+    "spof_health",
+    metadata,
+    sa.Column("endpoint", sa.String(512), primary_key=True),
+    sa.Column("healthy", sa.Boolean, nullable=False),
+    sa.Column("checked_at", sa.Float, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("detail", sa.String(500), nullable=True),
+)
+
+hints = sa.Table(
+    "spof_hints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("replica_set", sa.String(512), nullable=False),
+    sa.Column("endpoint", sa.String(512), nullable=False),
+    sa.Column("item", sa.String(1024), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("replica_set", "endpoint", "item", name="uq_spof_hint"),
+)
+
+events = sa.Table(
+    "spof_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.Float, nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("dag_id", sa.String(250), nullable=True, index=True),
+    sa.Column("run_id", sa.String(250), nullable=True),
+    sa.Column("task_id", sa.String(250), nullable=True),
+    sa.Column("map_index", sa.Integer, nullable=True),
+    sa.Column("replica_set", sa.String(512), nullable=True),
+    sa.Column("endpoint", sa.String(512), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A replica that missed a write of ``item`` and must be repaired."""
+
+    id: int
+    replica_set: str
+    endpoint: str
+    item: str
+    reason: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Health:
+    endpoint: str
+    healthy: bool
+    checked_at: float
+    latency_ms: float | None = None
+    detail: str | None = None
+
+
+def default_state_url() -> str:
+    """The configured store URL, else a SQLite file next to Airflow's own home."""
+    url = os.environ.get(STATE_URL_ENV)
+    if url:
+        return url
+    home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'spof_state.db'}"
+
+
+def create_state_engine(url: str, connect_timeout: float = 2.0) -> Engine:
+    """An engine tuned for short, concurrent transactions from many processes."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": max(1, int(connect_timeout)),
+            "options": f"-c statement_timeout={int(connect_timeout * 1000)}",
+        }
+    elif parsed.get_backend_name() in ("mysql", "mariadb"):
+        connect_args = {"connect_timeout": max(1, int(connect_timeout))}
+    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+class StateStore:
+    """Fail-open access to the shared state.
+
+    After a failure the store is not asked again for ``retry_after`` seconds,
+    so a dead store costs one timeout per window, not one per call.
+    """
+
+    def __init__(self, engine: Engine, retry_after: float = 5.0) -> None:
+        self.engine = engine
+        self.retry_after = retry_after
+        self._down_until = 0.0
+        self._schema_ready = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str | None = None, **kwargs: Any) -> StateStore:
+        return cls(create_state_engine(url or default_state_url()), **kwargs)
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def ensure_schema(self) -> None:
+        if not self._schema_ready:
+            with self._lock:
+                if not self._schema_ready:
+                    metadata.create_all(self.engine, checkfirst=True)
+                    self._schema_ready = True
+
+    def run(self, work: Callable[[Connection], T], default: T) -> T:
+        """Run ``work`` in one transaction; on any store failure return ``default``."""
+        if not self.available:
+            return default
+        try:
+            self.ensure_schema()
+            with self.engine.begin() as conn:
+                return work(conn)
+        except SQLAlchemyError as exc:
+            self._down_until = time.monotonic() + self.retry_after
+            log.warning(
+                "spof state store unavailable, continuing without it: %s", type(exc).__name__
+            )
+            return default
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- health ---------------------------------------------------------------
+
+    def record_health(
+        self,
+        endpoint: str,
+        healthy: bool,
+        latency_ms: float | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        values = {
+            "healthy": healthy,
+            "checked_at": time.time(),
+            "latency_ms": latency_ms,
+            "detail": (detail or "")[:500] or None,
+        }
+
+        def work(conn: Connection) -> bool:
+            updated = conn.execute(
+                sa.update(health).where(health.c.endpoint == endpoint).values(**values)
+            ).rowcount
+            if not updated:
+                _insert_ignoring_race(conn, health, {"endpoint": endpoint, **values})
+            return True
+
+        return self.run(work, False)
+
+    def health_of(self, endpoints: Iterable[str]) -> dict[str, Health]:
+        names = list(endpoints)
+
+        def work(conn: Connection) -> dict[str, Health]:
+            rows = conn.execute(sa.select(health).where(health.c.endpoint.in_(names))).mappings()
+            return {row["endpoint"]: Health(**row) for row in rows}
+
+        return self.run(work, {})
+
+    # -- hints ----------------------------------------------------------------
+
+    def add_hint(self, replica_set: str, endpoint: str, item: str, reason: str = "") -> bool:
+        row = {
+            "replica_set": replica_set,
+            "endpoint": endpoint,
+            "item": item,
+            "reason": reason[:500],
+            "created_at": time.time(),
+        }
+
+        def work(conn: Connection) -> bool:
+            _insert_ignoring_race(conn, hints, row)
+            return True
+
+        return self.run(work, False)
+
+    def pending_hints(self, replica_set: str | None = None) -> list[Hint]:
+        query = sa.select(hints).order_by(hints.c.id)
+        if replica_set is not None:
+            query = query.where(hints.c.replica_set == replica_set)
+        return self.run(lambda conn: [Hint(**r) for r in conn.execute(query).mappings()], [])
+
+    def resolve_hints(self, ids: Iterable[int]) -> int:
+        id_list = list(ids)
+        if not id_list:
+            return 0
+        return self.run(
+            lambda conn: conn.execute(sa.delete(hints).where(hints.c.id.in_(id_list))).rowcount, 0
+        )
+
+    # -- events ---------------------------------------------------------------
+
+    def add_event(self, kind: str, detail: dict[str, Any] | None = None, **fields: Any) -> bool:
+        """Record what happened; when the store is down the event goes to the log instead."""
+        row = {
+            "ts": time.time(),
+            "kind": kind,
+            "detail": json.dumps(detail or {}, default=str),
+            **{
+                k: fields.get(k)
+                for k in ("dag_id", "run_id", "task_id", "map_index", "replica_set", "endpoint")
+            },
+        }
+
+        def work(conn: Connection) -> bool:
+            conn.execute(sa.insert(events).values(**row))
+            return True
+
+        stored = self.run(work, False)
+        if not stored:
+            log.warning("spof event (state store unavailable): %s", json.dumps(row, default=str))
+        return stored
+
+    def recent_events(self, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
+        query = sa.select(events).order_by(events.c.ts.desc(), events.c.id.desc()).limit(limit)
+        for column, value in filters.items():
+            if value is not None:
+                query = query.where(events.c[column] == value)
+
+        def work(conn: Connection) -> list[dict[str, Any]]:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+            for row in rows:
+                row["detail"] = json.loads(row["detail"] or "{}")
+            return rows
+
+        return self.run(work, [])
+
+
+def _insert_ignoring_race(conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
+    """Insert a row unless another process inserted the same key first."""
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.insert(table).values(**row))
+    except IntegrityError:
+        pass

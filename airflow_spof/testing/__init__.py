@@ -1,0 +1,1 @@
+"""Real throwaway servers and helpers for tests, drills and the demo."""
