@@ -1,0 +1,1 @@
+"""Airflow hooks: one backend per endpoint kind, and the replicated/failover hook."""
