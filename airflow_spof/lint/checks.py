@@ -1,0 +1,48 @@
+"""Run the registry's rules over extracted facts; used by the CLI and the cluster policy."""
+
+from __future__ import annotations
+
+from airflow_spof.lint.config import LintConfig
+from airflow_spof.lint.model import Finding, Location, Module
+from airflow_spof.lint.rules import RULES, Rule
+
+
+def _finding(rule: Rule, cfg: LintConfig, message: str, where: Location,
+             dag_id: str | None = None, task_id: str | None = None) -> Finding:
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=cfg.severity.get(rule.code, rule.severity),
+        message=message,
+        where=where,
+        fix=rule.fix,
+        dag_id=dag_id,
+        task_id=task_id,
+    )
+
+
+def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
+    """Every enabled rule against every task and replica set of one module."""
+    findings: list[Finding] = []
+    fallback = Location(module.path, 1, 1, 1, 1, (1,))
+    rules = [r for r in RULES if cfg.enabled(r.code, module.path)]
+    for rule in rules:
+        if rule.replica_check is not None:
+            for replicas in module.replica_sets:
+                for message in rule.replica_check(replicas, cfg):
+                    findings.append(_finding(rule, cfg, message, replicas.where or fallback))
+        if rule.task_check is not None:
+            for dag, task in module.tasks():
+                for message in rule.task_check(task, dag, cfg):
+                    findings.append(
+                        _finding(rule, cfg, message, task.where or dag.where or fallback,
+                                 dag.dag_id, task.task_id)
+                    )
+    return findings
+
+
+def syntax_error(path: str, line: int, col: int, message: str, cfg: LintConfig) -> Finding:
+    from airflow_spof.lint.rules import SYNTAX_ERROR
+
+    where = Location(path, line, col, line, col, (line,))
+    return _finding(SYNTAX_ERROR, cfg, f"cannot parse file: {message}", where)

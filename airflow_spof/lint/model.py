@@ -1,0 +1,194 @@
+"""Normalised facts about DAGs, tasks and replica sets.
+
+Both the static engine (AST) and the cluster policy (parsed DAG objects)
+reduce what they see to these plain objects, so every rule is written once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _Unknown:
+    """A value the static engine could not resolve (env vars, Variables, calls)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+
+class PartialStr(str):
+    """A string with unresolved parts (f-strings), each shown as ``{?}``."""
+
+
+class Severity(enum.IntEnum):
+    """Ordered so ``--fail-on`` can compare."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {text!r}; use one of: info, warning, error"
+            ) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points; ``noqa_lines`` are the lines a ``# noqa`` may sit on."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    noqa_lines: tuple[int, ...] = ()
+
+
+@dataclass
+class Endpoint:
+    """One replica as declared by ``s3()``, ``sql()`` or ``fs()``."""
+
+    kind: str
+    conn_id: Any = None
+    region: Any = None
+    location: Any = None
+
+
+@dataclass
+class ReplicaSet:
+    """A ``Replicas(...)`` declaration; ``endpoints`` is None when not resolvable."""
+
+    endpoints: list[Endpoint] | None
+    write_consistency: Any = "quorum"
+    min_regions: Any = 1
+    name: str = ""
+    where: Location | None = None
+
+
+@dataclass
+class PathUse:
+    """A local filesystem path a task touches: mode is read, write or unknown."""
+
+    path: str
+    mode: str
+
+
+@dataclass
+class Task:
+    """One task with its effective arguments (default_args already merged in)."""
+
+    task_id: str
+    dag_id: str
+    operator: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    from_default_args: set[str] = field(default_factory=set)
+    complete: bool = True
+    is_sensor: bool = False
+    is_taskflow: bool = False
+    body_conn_ids: list[str] = field(default_factory=list)
+    body_reads_external: bool = False
+    body_hosts: list[str] = field(default_factory=list)
+    uses_replicas: bool = False
+    paths: list[PathUse] = field(default_factory=list)
+    upstream: set[str] = field(default_factory=set)
+    where: Location | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.kwargs.get(key, default)
+
+    def origin(self, key: str) -> str:
+        """Tell the reader whether a value came from default_args."""
+        return " (from default_args)" if key in self.from_default_args else ""
+
+
+@dataclass
+class Dag:
+    """A DAG: its tasks by id; edges live on each task's ``upstream``."""
+
+    dag_id: str
+    tasks: dict[str, Task] = field(default_factory=dict)
+    where: Location | None = None
+
+    def ancestors(self, task_id: str) -> set[str]:
+        """Every task that must finish before ``task_id`` starts."""
+        seen: set[str] = set()
+        stack = list(self.tasks[task_id].upstream) if task_id in self.tasks else []
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in self.tasks:
+                continue
+            seen.add(current)
+            stack.extend(self.tasks[current].upstream)
+        return seen
+
+
+@dataclass
+class Module:
+    """Everything extracted from one file."""
+
+    path: str
+    dags: list[Dag] = field(default_factory=list)
+    replica_sets: list[ReplicaSet] = field(default_factory=list)
+
+    def tasks(self) -> Iterator[tuple[Dag, Task]]:
+        for dag in self.dags:
+            for task in dag.tasks.values():
+                yield dag, task
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reported problem."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    where: Location
+    fix: str = ""
+    dag_id: str | None = None
+    task_id: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.where.path, self.where.line, self.where.col, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.label,
+            "message": self.message,
+            "path": self.where.path,
+            "line": self.where.line,
+            "col": self.where.col,
+            "end_line": self.where.end_line,
+            "end_col": self.where.end_col,
+            "dag_id": self.dag_id,
+            "task_id": self.task_id,
+            "fix": self.fix,
+        }

@@ -1,0 +1,218 @@
+"""Shared judgements about tasks: what they connect to, read, write and pin.
+
+Rules ask these questions; keeping the answers here keeps rules short and
+lets the static engine and the cluster policy agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+from airflow_spof.lint.model import UNKNOWN, PartialStr, ReplicaSet, Task
+
+REPLICATED_OPERATORS = frozenset(
+    {
+        "ReplicatedWriteOperator",
+        "FailoverTransferOperator",
+        "FailoverSqlOperator",
+        "ReplicaRepairOperator",
+    }
+)
+AVAILABILITY_SENSORS = frozenset({"UpstreamAvailabilitySensor", "FreshnessSensor"})
+NOOP_OPERATORS = frozenset({"EmptyOperator", "DummyOperator", "LatestOnlyOperator"})
+
+_TRANSFER = re.compile(r"^(?P<src>[A-Z][A-Za-z0-9]*?)To(?P<dst>[A-Z][A-Za-z0-9]*)Operator$")
+_READ_OPERATORS = re.compile(
+    r"^(Simple)?Http(Operator)?$|^HttpOperator$|SQLExecuteQuery|Sql|SQL|Postgres|MySql|Mssql|"
+    r"Oracle|Snowflake|Redshift(Data|Sql)|Trino|Presto|Hive|BigQuery|Athena|S3List|S3FileTransform|"
+    r"SFTPOperator|FTPFileTransmit|Download|Extract|Fetch"
+)
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/'\"{}?#]+)", re.IGNORECASE)
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_OBJECT_STORE_SCHEMES = frozenset(
+    {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "file", "adl"}
+)
+_HOST_KWARGS = frozenset({"remote_host", "host", "hostname", "base_url", "url", "server"})
+_LOCAL_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "~", "./", "../")
+
+
+def conn_ids(task: Task) -> list[str]:
+    """Literal connection ids the task names (``*_conn_id`` kwargs and task-body calls)."""
+    found: list[str] = []
+    for key, value in task.kwargs.items():
+        if key == "conn_id" or key.endswith("_conn_id"):
+            if isinstance(value, str) and value and not isinstance(value, PartialStr):
+                found.append(value)
+        elif key.endswith("_conn_ids") and isinstance(value, (list, tuple)):
+            found.extend(v for v in value if isinstance(v, str))
+    found.extend(task.body_conn_ids)
+    return list(dict.fromkeys(found))
+
+
+def has_fallback(task: Task) -> bool:
+    """Replicas, a failover operator, or a replica-aware hook count as a fallback."""
+    if task.uses_replicas or task.operator in REPLICATED_OPERATORS:
+        return True
+    return any(isinstance(v, ReplicaSet) for v in _walk_values(task.kwargs))
+
+
+def is_guard(task: Task) -> bool:
+    """A task that checks a source before it is read: any sensor."""
+    return task.is_sensor or task.operator in AVAILABILITY_SENSORS
+
+
+def reads_external(task: Task) -> bool:
+    """Does the task read from a system outside Airflow (transfer, query, HTTP GET)?"""
+    if task.is_sensor or task.operator in NOOP_OPERATORS:
+        return False
+    if task.is_taskflow:
+        return task.body_reads_external
+    if not conn_ids(task):
+        return False
+    match = _TRANSFER.match(task.operator)
+    if match:
+        return not match.group("src").startswith(("Local", "File"))
+    if "Http" in task.operator:
+        method = task.get("method", "GET")
+        return not isinstance(method, str) or method.upper() == "GET"
+    if _READ_OPERATORS.search(task.operator):
+        sql = task.get("sql")
+        return not isinstance(sql, str) or "select" in sql.lower() or "copy" in sql.lower()
+    return False
+
+
+def literal_hosts(task: Task) -> list[str]:
+    """Hosts, IPs and URLs written into arguments instead of a connection."""
+    hosts: list[str] = list(task.body_hosts)
+    for key, value in task.kwargs.items():
+        if key in task.from_default_args:
+            continue
+        for text in _strings(value):
+            hosts.extend(hosts_in_text(text))
+            if key in _HOST_KWARGS and not hosts_in_text(text) and _looks_like_host(text):
+                hosts.append(text)
+    return list(dict.fromkeys(hosts))
+
+
+def hosts_in_text(text: str) -> list[str]:
+    if "{{" in text and "conn." in text:
+        return []
+    found = [
+        m.group(2)
+        for m in _URL.finditer(text)
+        if m.group(1).lower() not in _OBJECT_STORE_SCHEMES and "{" not in m.group(2)
+    ]
+    if not found:
+        found = [ip for ip in _IPV4.findall(text) if all(int(p) < 256 for p in ip.split("."))]
+    return found
+
+
+def _looks_like_host(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[a-z0-9-]+\d", text))
+
+
+def is_local_path(path: str, shared_prefixes: list[str]) -> bool:
+    """A path on the worker's own disk (not a shared mount the config names)."""
+    if any(path.startswith(p.rstrip("/") + "/") or path == p for p in shared_prefixes):
+        return False
+    return path.startswith(_LOCAL_PREFIXES) or (path.startswith("/") and path.count("/") >= 2)
+
+
+def same_location(a: str, b: str) -> bool:
+    """Paths equal after templating is blurred, or one is a directory of the other."""
+    na, nb = _blur(a), _blur(b)
+    if na == nb:
+        return True
+    short, long_ = sorted((na, nb), key=len)
+    return long_.startswith(short.rstrip("/") + "/") and short.count("/") >= 2
+
+
+def _blur(path: str) -> str:
+    return re.sub(r"\{\{.*?\}\}|\{\?\}|\$\{?\w+\}?", "*", path).rstrip("/")
+
+
+def seconds(value: Any) -> float | None:
+    """Durations arrive as timedelta or numbers of seconds; None when unknown."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def pinned_hosts(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """Hostnames a pod spec pins to (node_selector, node_name, required affinity)."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            k = str(key).replace("_", "").lower()
+            if k == "nodeselector" and isinstance(inner, Mapping):
+                host = inner.get("kubernetes.io/hostname")
+                if isinstance(host, str):
+                    found.append(host)
+            elif k == "nodename" and isinstance(inner, str) and inner:
+                found.append(inner)
+            elif k in {"matchexpressions", "matchfields"} and _required(path):
+                found.extend(_expression_hosts(inner))
+            else:
+                found.extend(pinned_hosts(inner, (*path, k)))
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            found.extend(pinned_hosts(inner, path))
+    return found
+
+
+def _required(path: tuple[str, ...]) -> bool:
+    return any(part.startswith("required") for part in path) and not any(
+        part.startswith("preferred") for part in path
+    )
+
+
+def _expression_hosts(expressions: Any) -> list[str]:
+    hosts: list[str] = []
+    for expr in expressions if isinstance(expressions, (list, tuple)) else []:
+        if not isinstance(expr, Mapping):
+            continue
+        key = expr.get("key")
+        values = expr.get("values")
+        operator = str(expr.get("operator", "In"))
+        if (
+            key in {"kubernetes.io/hostname", "metadata.name"}
+            and operator == "In"
+            and isinstance(values, (list, tuple))
+            and len(values) == 1
+            and isinstance(values[0], str)
+        ):
+            hosts.append(values[0])
+    return hosts
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif depth < 3 and isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _strings(inner, depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _strings(inner, depth + 1)
+
+
+def _walk_values(value: Any, depth: int = 0) -> Iterator[Any]:
+    if isinstance(value, Mapping):
+        for inner in value.values():
+            yield inner
+            if depth < 2:
+                yield from _walk_values(inner, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield inner
+            if depth < 2:
+                yield from _walk_values(inner, depth + 1)
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN

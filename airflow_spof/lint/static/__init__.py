@@ -1,0 +1,1 @@
+"""Static analysis of DAG files: AST only, nothing imported or executed."""

@@ -1,0 +1,198 @@
+"""Turn recognised calls into model objects: DAGs, tasks, replica sets, endpoints."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any
+
+from airflow_spof.lint.model import UNKNOWN, Dag, Endpoint, PathUse, ReplicaSet, Task
+from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
+from airflow_spof.lint.static import edges
+from airflow_spof.lint.static.locate import location
+from airflow_spof.lint.static.paths import operator_paths
+from airflow_spof.lint.static.taskflow import analyze_body
+from airflow_spof.lint.static.values import (
+    DagFactory,
+    DagValue,
+    GroupFactory,
+    GroupValue,
+    OpenDict,
+    TaskFactory,
+    TaskRef,
+)
+
+if TYPE_CHECKING:
+    from airflow_spof.lint.static.interpreter import Interpreter
+
+_NOT_ARGS = frozenset({"dag", "default_args", "task_group"})
+
+
+def make_dag(it: Interpreter, node: ast.AST, args: list[Any], kwargs: dict[str, Any],
+             name: str | None = None, first: ast.AST | None = None) -> DagValue:
+    dag_id = kwargs.get("dag_id", args[0] if args else name)
+    if not isinstance(dag_id, str):
+        dag_id = f"<dag@{getattr(node, 'lineno', 0)}>"
+    default_args = kwargs.get("default_args", {})
+    if not isinstance(default_args, dict):
+        default_args = OpenDict() if default_args is not None else {}
+    dag = Dag(dag_id=str(dag_id), where=location(it.path, node, first))
+    it.module.dags.append(dag)
+    return DagValue(dag, default_args)
+
+
+def _register(it: Interpreter, dag: DagValue, task: Task) -> TaskRef:
+    base = task.task_id
+    if it.group_stack:
+        base = f"{it.group_stack[-1].group_id}.{base}"
+    task_id, counter = base, 0
+    while task_id in dag.dag.tasks:
+        counter += 1
+        task_id = f"{base}__{counter}"
+    task.task_id = task_id
+    dag.dag.tasks[task_id] = task
+    for group in it.group_stack:
+        group.task_ids.append(task_id)
+    return TaskRef(dag, [task_id])
+
+
+def _effective(dag: DagValue, kwargs: dict[str, Any]) -> tuple[dict[str, Any], set[str], bool]:
+    own_defaults = kwargs.get("default_args")
+    defaults = {**dag.default_args, **(own_defaults if isinstance(own_defaults, dict) else {})}
+    explicit = {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}
+    complete = not isinstance(dag.default_args, OpenDict) and not isinstance(own_defaults, OpenDict)
+    return {**defaults, **explicit}, set(defaults) - set(explicit), complete
+
+
+def make_task(it: Interpreter, node: ast.Call, operator: str, is_sensor: bool,
+              kwargs: dict[str, Any], complete: bool) -> TaskRef:
+    given_dag = kwargs.get("dag")
+    dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
+    effective, inherited, defaults_complete = _effective(dag, kwargs)
+    raw_id = kwargs.get("task_id")
+    task = Task(
+        task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
+        dag_id=dag.dag.dag_id,
+        operator=operator,
+        kwargs=effective,
+        from_default_args=inherited,
+        complete=complete and defaults_complete,
+        is_sensor=is_sensor,
+        uses_replicas=operator in REPLICATED_OPERATORS,
+        paths=operator_paths(operator, {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}),
+        where=location(it.path, node),
+    )
+    ref = _register(it, dag, task)
+    for upstream in edges.task_refs_in(effective):
+        edges.link(upstream, ref)
+    return ref
+
+
+def call_taskflow(it: Interpreter, factory: TaskFactory, node: ast.Call, args: list[Any],
+                  kwargs: dict[str, Any]) -> TaskRef:
+    """Calling a ``@task`` function creates a task; XComArg arguments become edges."""
+    if factory.body is None:
+        factory.body = analyze_body(factory.node, factory.scope)
+    body = factory.body
+    dag = it.current_dag()
+    effective, inherited, complete = _effective(dag, factory.kwargs)
+    raw_id = factory.kwargs.get("task_id", factory.node.name)
+    first = factory.node.decorator_list[0] if factory.node.decorator_list else None
+    operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"
+    task = Task(
+        task_id=raw_id if isinstance(raw_id, str) else factory.node.name,
+        dag_id=dag.dag.dag_id,
+        operator=operator,
+        kwargs=effective,
+        from_default_args=inherited,
+        complete=complete,
+        is_sensor=factory.kind == "sensor",
+        is_taskflow=True,
+        body_conn_ids=list(body.conn_ids),
+        body_reads_external=body.reads_external,
+        body_hosts=list(body.hosts),
+        uses_replicas=body.uses_replicas,
+        paths=list(body.paths),
+        where=location(it.path, factory.node, first),
+    )
+    ref = _register(it, dag, task)
+    bound = it.bind_params(factory.node, args, kwargs)
+    for param, value in bound.items():
+        for upstream in edges.task_refs_in(value):
+            edges.link(upstream, ref)
+            if param in body.param_reads:
+                for up_id in upstream.task_ids:
+                    for path in it.returned_paths.get((dag.dag.dag_id, up_id), []):
+                        task.paths.append(PathUse(path, "read"))
+    for value in [*args, *kwargs.values()]:
+        for upstream in edges.task_refs_in(value):
+            edges.link(upstream, ref)
+    if body.returns_paths:
+        it.returned_paths[(dag.dag.dag_id, task.task_id)] = list(body.returns_paths)
+    return ref
+
+
+def call_dag_factory(it: Interpreter, factory: DagFactory, args: list[Any],
+                     kwargs: dict[str, Any]) -> DagValue:
+    factory.called = True
+    first = factory.node.decorator_list[0] if factory.node.decorator_list else None
+    dag = make_dag(it, factory.node, [], factory.kwargs, name=factory.node.name, first=first)
+    it.dag_stack.append(dag)
+    saved = it.frames
+    it.frames = [factory.scope, it.bind_params(factory.node, args, kwargs)]
+    it.return_stack.append([])
+    try:
+        it.exec_block(factory.node.body)
+    finally:
+        it.frames = saved
+        it.return_stack.pop()
+        it.dag_stack.pop()
+    return dag
+
+
+def call_group_factory(it: Interpreter, factory: GroupFactory, args: list[Any],
+                       kwargs: dict[str, Any]) -> GroupValue:
+    group_id = factory.kwargs.get("group_id", factory.node.name)
+    group = GroupValue(str(group_id), it.current_dag())
+    it.group_stack.append(group)
+    saved = it.frames
+    it.frames = [factory.scope, it.bind_params(factory.node, args, kwargs)]
+    it.return_stack.append([])
+    try:
+        it.exec_block(factory.node.body)
+    finally:
+        it.frames = saved
+        it.return_stack.pop()
+        it.group_stack.pop()
+    return group
+
+
+def make_endpoint(it: Interpreter, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Endpoint:
+    first = args[0] if args else kwargs.get("conn_id", kwargs.get("path", UNKNOWN))
+    region = kwargs.get("region")
+    if kind == "fs":
+        return Endpoint(kind, None, region, first)
+    if kind == "s3":
+        bucket, prefix = kwargs.get("bucket", UNKNOWN), kwargs.get("prefix", "")
+        where = f"{bucket}/{prefix}".rstrip("/") if isinstance(bucket, str) and isinstance(prefix, str) else UNKNOWN
+        return Endpoint(kind, first, region, where)
+    table, schema = kwargs.get("table", UNKNOWN), kwargs.get("schema")
+    if isinstance(table, str):
+        where = f"{schema}.{table}" if isinstance(schema, str) else table
+        return Endpoint(kind, first, region, where)
+    return Endpoint(kind, first, region, UNKNOWN)
+
+
+def make_replicas(it: Interpreter, node: ast.Call, args: list[Any], kwargs: dict[str, Any]) -> ReplicaSet:
+    items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+    endpoints = list(items) if items and all(isinstance(e, Endpoint) for e in items) else None
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        endpoints = None
+    replicas = ReplicaSet(
+        endpoints=endpoints,
+        write_consistency=kwargs.get("write_consistency", "quorum"),
+        min_regions=kwargs.get("min_regions", 1),
+        name=str(kwargs.get("name", "")),
+        where=location(it.path, node),
+    )
+    it.module.replica_sets.append(replicas)
+    return replicas

@@ -1,0 +1,281 @@
+"""Best-effort evaluation of expressions to Python values, without running code.
+
+Anything that depends on run time (env vars, Variables, function results)
+becomes UNKNOWN, and rules stay silent about UNKNOWN rather than guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import posixpath
+from datetime import timedelta
+from typing import Any
+
+from airflow_spof.lint.model import UNKNOWN, PartialStr
+from airflow_spof.lint.static.values import ModuleValue, OpenDict, TaskRef
+
+_ARITH = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+}
+_DURATION_CALLS = frozenset({"timedelta", "duration"})
+_MAX_LOOP = 64
+
+
+def dotted(node: ast.AST) -> str:
+    """``a.b.c`` for Name/Attribute chains, '' for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+class Evaluator:
+    """Evaluates expressions against a stack of scopes (module first, innermost last)."""
+
+    def __init__(self, scope: dict[str, Any]) -> None:
+        self.frames: list[dict[str, Any]] = [scope]
+
+    # -- scopes ---------------------------------------------------------------------------
+    def lookup(self, name: str) -> Any:
+        for frame in reversed(self.frames):
+            if name in frame:
+                return frame[name]
+        return UNKNOWN
+
+    def bind(self, target: ast.AST, value: Any) -> None:
+        """Assign to a Name, unpack into a Tuple, or set a key of a known dict."""
+        if isinstance(target, ast.Name):
+            self.frames[-1][target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value if isinstance(value, (list, tuple)) else None
+            for index, element in enumerate(target.elts):
+                inner = items[index] if items is not None and index < len(items) else UNKNOWN
+                self.bind(element, inner)
+        elif isinstance(target, ast.Subscript):
+            container = self.eval(target.value)
+            key = self.eval(target.slice)
+            if isinstance(container, dict) and _hashable(key) and key is not UNKNOWN:
+                container[key] = value
+
+    # -- expressions ----------------------------------------------------------------------
+    def eval(self, node: ast.AST | None) -> Any:
+        if node is None:
+            return None
+        method = getattr(self, f"_eval_{type(node).__name__}", None)
+        return method(node) if method is not None else UNKNOWN
+
+    def _eval_Constant(self, node: ast.Constant) -> Any:
+        return node.value
+
+    def _eval_Name(self, node: ast.Name) -> Any:
+        return self.lookup(node.id)
+
+    def _eval_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        parts: list[str] = []
+        partial = False
+        for value in node.values:
+            inner = self.eval(value.value if isinstance(value, ast.FormattedValue) else value)
+            if isinstance(inner, (str, int, float)) and not isinstance(inner, bool):
+                partial = partial or isinstance(inner, PartialStr)
+                parts.append(str(inner))
+            else:
+                partial = True
+                parts.append("{?}")
+        text = "".join(parts)
+        return PartialStr(text) if partial else text
+
+    def _eval_Attribute(self, node: ast.Attribute) -> Any:
+        base = self.eval(node.value)
+        if isinstance(base, ModuleValue):
+            return base.scope.get(node.attr, UNKNOWN)
+        if isinstance(base, TaskRef) and node.attr == "output":
+            return base
+        return UNKNOWN
+
+    def _eval_Dict(self, node: ast.Dict) -> Any:
+        result: dict[Any, Any] = {}
+        is_open = False
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            value = self.eval(value_node)
+            if key_node is None:
+                if isinstance(value, dict):
+                    is_open = is_open or isinstance(value, OpenDict)
+                    result.update(value)
+                else:
+                    is_open = True
+                continue
+            key = self.eval(key_node)
+            if _hashable(key) and key is not UNKNOWN:
+                result[key] = value
+            else:
+                is_open = True
+        return OpenDict(result) if is_open else result
+
+    def _eval_List(self, node: ast.List) -> Any:
+        return self._sequence(node.elts)
+
+    def _eval_Tuple(self, node: ast.Tuple) -> Any:
+        return tuple(self._sequence(node.elts))
+
+    def _eval_Set(self, node: ast.Set) -> Any:
+        return self._sequence(node.elts)
+
+    def _sequence(self, elts: list[ast.expr]) -> list[Any]:
+        items: list[Any] = []
+        for element in elts:
+            if isinstance(element, ast.Starred):
+                inner = self.eval(element.value)
+                items.extend(inner if isinstance(inner, (list, tuple)) else [UNKNOWN])
+            else:
+                items.append(self.eval(element))
+        return items
+
+    def _eval_ListComp(self, node: ast.ListComp) -> Any:
+        return self._comprehension(node)
+
+    def _eval_GeneratorExp(self, node: ast.GeneratorExp) -> Any:
+        return self._comprehension(node)
+
+    def _comprehension(self, node: ast.ListComp | ast.GeneratorExp) -> Any:
+        if len(node.generators) != 1 or node.generators[0].ifs:
+            return UNKNOWN
+        generator = node.generators[0]
+        items = self.iterate(self.eval(generator.iter))
+        self.frames.append({})
+        try:
+            result = []
+            for item in items if items is not None else [UNKNOWN]:
+                self.bind(generator.target, item)
+                result.append(self.eval(node.elt))
+            return result if items is not None else UNKNOWN
+        finally:
+            self.frames.pop()
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        """The elements of a known, small iterable; None when unknown or too long."""
+        if isinstance(value, dict):
+            value = list(value)
+        if isinstance(value, (list, tuple, range)) and len(value) <= _MAX_LOOP:
+            return list(value)
+        return None
+
+    def _eval_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.eval(node.operand)
+        if isinstance(node.op, ast.USub) and isinstance(value, (int, float)):
+            return -value
+        if isinstance(node.op, ast.Not) and isinstance(value, bool):
+            return not value
+        return UNKNOWN
+
+    def _eval_BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.op, ast.BitOr) and isinstance(left, dict) and isinstance(right, dict):
+            merged = {**left, **right}
+            return OpenDict(merged) if isinstance(left, OpenDict) or isinstance(right, OpenDict) else merged
+        if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
+            return posixpath.join(left, right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            return PartialStr(left)
+        op = _ARITH.get(type(node.op))
+        if op is None or left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        try:
+            result = op(left, right)
+        except Exception:
+            return UNKNOWN
+        if isinstance(result, str) and (isinstance(left, PartialStr) or isinstance(right, PartialStr)):
+            return PartialStr(result)
+        return result
+
+    def _eval_Subscript(self, node: ast.Subscript) -> Any:
+        container, key = self.eval(node.value), self.eval(node.slice)
+        try:
+            if isinstance(container, dict) and _hashable(key):
+                return container.get(key, UNKNOWN)
+            if isinstance(container, (list, tuple)) and isinstance(key, int):
+                return container[key]
+        except IndexError:
+            return UNKNOWN
+        return UNKNOWN
+
+    def _eval_Call(self, node: ast.Call) -> Any:
+        name = dotted(node.func)
+        short = name.rsplit(".", 1)[-1]
+        if isinstance(node.func, ast.Attribute):
+            method_result = self.method_call(node, node.func)
+            if method_result is not NotImplemented:
+                return method_result
+        args = [self.eval(a) for a in node.args if not isinstance(a, ast.Starred)]
+        kwargs, complete = self.keywords(node)
+        if short == "dict" and (not args or isinstance(args[0], dict)):
+            base = args[0] if args else {}
+            merged = {**base, **kwargs}
+            return OpenDict(merged) if not complete or isinstance(base, OpenDict) else merged
+        if short in _DURATION_CALLS and not args:
+            try:
+                return timedelta(**{k: v for k, v in kwargs.items()})
+            except TypeError:
+                return UNKNOWN
+        if short in {"Path", "PurePath", "PosixPath"} and args and all(isinstance(a, str) for a in args):
+            return posixpath.join(*args)
+        if name in {"os.path.join", "path.join", "posixpath.join"} and args and all(
+            isinstance(a, str) for a in args
+        ):
+            return posixpath.join(*args)
+        if short.startswith("V1") and complete:
+            return {**kwargs, "__kind__": short}
+        return self.call_hook(node, name, args, kwargs, complete)
+
+    def method_call(self, node: ast.Call, func: ast.Attribute) -> Any:
+        """Dict methods that constants are built with (``copy``, ``get``, ``update``)."""
+        owner = self.eval(func.value)
+        if isinstance(owner, dict):
+            args = [self.eval(a) for a in node.args]
+            if func.attr == "copy":
+                return type(owner)(owner)
+            if func.attr == "get" and args and _hashable(args[0]):
+                return owner.get(args[0], args[1] if len(args) > 1 else None)
+            if func.attr == "update":
+                kwargs, _ = self.keywords(node)
+                for arg in args:
+                    if isinstance(arg, dict):
+                        owner.update(arg)
+                owner.update(kwargs)
+                return None
+        return NotImplemented
+
+    def keywords(self, node: ast.Call) -> tuple[dict[str, Any], bool]:
+        """Keyword arguments, with ``**mapping`` merged; False when something was hidden."""
+        kwargs: dict[str, Any] = {}
+        complete = True
+        for keyword in node.keywords:
+            value = self.eval(keyword.value)
+            if keyword.arg is None:
+                if isinstance(value, dict):
+                    kwargs.update(value)
+                    complete = complete and not isinstance(value, OpenDict)
+                else:
+                    complete = False
+            else:
+                kwargs[keyword.arg] = value
+        return kwargs, complete
+
+    def call_hook(
+        self, node: ast.Call, name: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+    ) -> Any:
+        """Calls that create DAG objects; the interpreter overrides this."""
+        return UNKNOWN
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

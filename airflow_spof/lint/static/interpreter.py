@@ -1,0 +1,319 @@
+"""Walks a module's statements like a tiny interpreter to find DAGs, tasks and edges.
+
+Loops over known lists, task-factory functions, ``@dag``/``@task_group``
+bodies and ``with`` blocks are followed; nothing is imported or executed.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from airflow_spof.lint.model import UNKNOWN, Dag, Module
+from airflow_spof.lint.static import edges
+from airflow_spof.lint.static import builders as build
+from airflow_spof.lint.static.evaluator import Evaluator, dotted
+from airflow_spof.lint.static.imports import ModuleLoader
+from airflow_spof.lint.static.locate import location
+from airflow_spof.lint.static.values import (
+    DagFactory,
+    DagValue,
+    FunctionValue,
+    GroupFactory,
+    GroupValue,
+    Imported,
+    LabelValue,
+    ModuleValue,
+    OperatorClass,
+    PartialValue,
+    TaskFactory,
+    TaskRef,
+)
+
+_MAX_DEPTH = 6
+_OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
+
+
+class Interpreter(Evaluator):
+    """Executes the shape of a DAG file: statements in order, values best effort."""
+
+    def __init__(self, path: str, loader: ModuleLoader) -> None:
+        super().__init__({})
+        self.path = path
+        self.loader = loader
+        self.module = Module(path=path)
+        self.dag_stack: list[DagValue] = []
+        self.group_stack: list[GroupValue] = []
+        self.return_stack: list[list[Any]] = []
+        self.dag_factories: list[DagFactory] = []
+        self.orphan: DagValue | None = None
+        self.returned_paths: dict[tuple[str, str], list[str]] = {}
+
+    def run(self, tree: ast.Module) -> Module:
+        self.exec_block(tree.body)
+        for factory in self.dag_factories:
+            if not factory.called:
+                build.call_dag_factory(self, factory, [], {})
+        return self.module
+
+    # -- statements -------------------------------------------------------------------------
+    def exec_block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
+            if handler is not None:
+                handler(stmt)
+
+    def _exec_Expr(self, stmt: ast.Expr) -> None:
+        self.eval(stmt.value)
+
+    def _exec_Assign(self, stmt: ast.Assign) -> None:
+        value = self.eval(stmt.value)
+        for target in stmt.targets:
+            self.bind(target, value)
+
+    def _exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.eval(stmt.value))
+
+    def _exec_AugAssign(self, stmt: ast.AugAssign) -> None:
+        current = self.eval(stmt.target)
+        value = self.eval(stmt.value)
+        if isinstance(stmt.op, ast.BitOr) and isinstance(current, dict) and isinstance(value, dict):
+            current.update(value)
+        elif isinstance(stmt.op, ast.RShift):
+            edges.shift(current, value, forward=True)
+        elif isinstance(stmt.op, ast.LShift):
+            edges.shift(current, value, forward=False)
+        else:
+            self.bind(stmt.target, UNKNOWN)
+
+    def _exec_If(self, stmt: ast.If) -> None:
+        if "__main__" in ast.unparse(stmt.test):
+            return
+        self.exec_block(stmt.body)
+        self.exec_block(stmt.orelse)
+
+    def _exec_Try(self, stmt: ast.Try) -> None:
+        self.exec_block(stmt.body)
+        for handler in stmt.handlers:
+            self.exec_block(handler.body)
+        self.exec_block(stmt.orelse)
+        self.exec_block(stmt.finalbody)
+
+    def _exec_While(self, stmt: ast.While) -> None:
+        self.exec_block(stmt.body)
+
+    def _exec_For(self, stmt: ast.For) -> None:
+        items = self.iterate(self.eval(stmt.iter))
+        for item in items if items is not None else [UNKNOWN]:
+            self.bind(stmt.target, item)
+            self.exec_block(stmt.body)
+        self.exec_block(stmt.orelse)
+
+    def _exec_Return(self, stmt: ast.Return) -> None:
+        if self.return_stack:
+            self.return_stack[-1].append(self.eval(stmt.value))
+
+    def _exec_With(self, stmt: ast.With) -> None:
+        pushed: list[Any] = []
+        for item in stmt.items:
+            value = self.eval(item.context_expr)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, value)
+            if isinstance(value, DagValue):
+                self.dag_stack.append(value)
+                pushed.append(value)
+            elif isinstance(value, GroupValue):
+                self.group_stack.append(value)
+                pushed.append(value)
+        self.exec_block(stmt.body)
+        for value in reversed(pushed):
+            (self.dag_stack if isinstance(value, DagValue) else self.group_stack).pop()
+
+    def _exec_Import(self, stmt: ast.Import) -> None:
+        for alias in stmt.names:
+            found = self.loader.find(alias.name, 0, self.path)
+            scope = self.loader.scope_of(found) if found else None
+            if alias.asname and scope is not None:
+                self.frames[-1][alias.asname] = ModuleValue(scope)
+            elif scope is not None and "." not in alias.name:
+                self.frames[-1][alias.name] = ModuleValue(scope)
+
+    def _exec_ImportFrom(self, stmt: ast.ImportFrom) -> None:
+        module = stmt.module or ""
+        found = None
+        if not module.startswith(("airflow.", "airflow_spof")) and module != "airflow":
+            found = self.loader.find(module, stmt.level, self.path)
+        scope = self.loader.scope_of(found) if found else None
+        for alias in stmt.names:
+            bound = alias.asname or alias.name
+            if scope is not None and alias.name in scope:
+                self.frames[-1][bound] = scope[alias.name]
+            elif alias.name.endswith(_OPERATOR_SUFFIXES):
+                self.frames[-1][bound] = OperatorClass(alias.name, "Sensor" in alias.name)
+            else:
+                self.frames[-1][bound] = Imported(alias.name, module)
+
+    def _exec_ClassDef(self, stmt: ast.ClassDef) -> None:
+        bases = [dotted(b) for b in stmt.bases]
+        resolved = [
+            v.name if isinstance(v := self.lookup(b), (OperatorClass, Imported)) else b
+            for b in bases
+        ]
+        if any(b.endswith(_OPERATOR_SUFFIXES) for b in resolved):
+            sensor = any("Sensor" in b for b in resolved) or "Sensor" in stmt.name
+            self.frames[-1][stmt.name] = OperatorClass(stmt.name, sensor)
+
+    def _exec_FunctionDef(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.frames[-1][stmt.name] = self.decorated(stmt)
+
+    _exec_AsyncFunctionDef = _exec_FunctionDef
+
+    def decorated(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+        scope = self.frames[0]
+        for decorator in stmt.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            kwargs = self.keywords(decorator)[0] if isinstance(decorator, ast.Call) else {}
+            parts = dotted(target).split(".")
+            head = self.lookup(parts[0])
+            first = head.name if isinstance(head, Imported) else parts[0]
+            if first == "dag" or parts[-1] == "dag":
+                factory = DagFactory(stmt, kwargs, scope)
+                self.dag_factories.append(factory)
+                return factory
+            if first == "task_group" or parts[-1] == "task_group":
+                return GroupFactory(stmt, kwargs, scope)
+            if first == "task":
+                kind = ".".join(parts[1:]) or "python"
+                return TaskFactory(stmt, kind, kwargs, scope)
+        closure = {k: v for frame in self.frames[1:] for k, v in frame.items()}
+        return FunctionValue(stmt, {**scope, **closure} if closure else scope)
+
+    # -- calls ------------------------------------------------------------------------------
+    def _eval_BinOp(self, node: ast.BinOp) -> Any:
+        if isinstance(node.op, (ast.RShift, ast.LShift)):
+            left, right = self.eval(node.left), self.eval(node.right)
+            if edges.is_task_like(left) or edges.is_task_like(right):
+                return edges.shift(left, right, forward=isinstance(node.op, ast.RShift))
+            return UNKNOWN
+        return super()._eval_BinOp(node)
+
+    def call_hook(
+        self, node: ast.Call, name: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+    ) -> Any:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            result = self.attribute_call(node, self.eval(func.value), func.attr, args, kwargs)
+            if result is not NotImplemented:
+                return result
+            short = func.attr
+        else:
+            callee = self.eval(func)
+            if isinstance(callee, TaskFactory):
+                return build.call_taskflow(self, callee, node, args, kwargs)
+            if isinstance(callee, DagFactory):
+                return build.call_dag_factory(self, callee, args, kwargs)
+            if isinstance(callee, GroupFactory):
+                return build.call_group_factory(self, callee, args, kwargs)
+            if isinstance(callee, FunctionValue):
+                return self.inline(callee, args, kwargs)
+            if isinstance(callee, OperatorClass):
+                return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
+            short = callee.name if isinstance(callee, Imported) else name.rsplit(".", 1)[-1]
+            if isinstance(callee, Imported) and callee.name in {"s3", "sql", "fs"}:
+                return build.make_endpoint(self, callee.name, args, kwargs)
+        return self.named_call(node, short, args, kwargs, complete)
+
+    def named_call(
+        self, node: ast.Call, short: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+    ) -> Any:
+        if short == "DAG":
+            return build.make_dag(self, node, args, kwargs)
+        if short == "TaskGroup":
+            group_id = kwargs.get("group_id", args[0] if args else None)
+            return GroupValue(str(group_id), self.current_dag())
+        if short in {"chain", "chain_linear"}:
+            edges.chain(args)
+            return None
+        if short == "cross_downstream" and len(args) == 2:
+            edges.cross(args[0], args[1])
+            return None
+        if short == "Label":
+            return LabelValue(None)
+        if short == "Replicas":
+            return build.make_replicas(self, node, args, kwargs)
+        if short.endswith(_OPERATOR_SUFFIXES) or ("task_id" in kwargs and short != "TaskGroup"):
+            return build.make_task(self, node, short, "Sensor" in short, kwargs, complete)
+        return UNKNOWN
+
+    def attribute_call(
+        self, node: ast.Call, owner: Any, attr: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
+        if isinstance(owner, (TaskRef, GroupValue)) and attr in {"set_downstream", "set_upstream"}:
+            for arg in args:
+                edges.shift(owner, arg, forward=attr == "set_downstream")
+            return None
+        if isinstance(owner, TaskFactory):
+            if attr == "override":
+                return TaskFactory(owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope,
+                                   owner.body)
+            if attr == "partial":
+                return PartialValue(owner, kwargs, node)
+            if attr in {"expand", "expand_kwargs"}:
+                return build.call_taskflow(self, owner, node, args, kwargs)
+        if isinstance(owner, PartialValue) and attr in {"expand", "expand_kwargs"}:
+            if isinstance(owner.target, TaskFactory):
+                return build.call_taskflow(self, owner.target, node, args, {**owner.kwargs, **kwargs})
+            ref = build.make_task(self, node, owner.target, "Sensor" in owner.target, owner.kwargs, True)
+            for upstream in edges.task_refs_in([args, kwargs]):
+                edges.link(upstream, ref)
+            return ref
+        if attr == "partial":
+            klass = owner.name if isinstance(owner, (OperatorClass, Imported)) else ""
+            if klass.endswith(_OPERATOR_SUFFIXES):
+                return PartialValue(klass, kwargs, node)
+        return NotImplemented
+
+    def current_dag(self) -> DagValue:
+        if self.dag_stack:
+            return self.dag_stack[-1]
+        if self.orphan is None:
+            orphan = Dag(dag_id=f"<{Path(self.path).name}>")
+            self.orphan = DagValue(orphan, {})
+            self.module.dags.append(orphan)
+        return self.orphan
+
+    def inline(self, function: FunctionValue, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """Run a plain function's body with its arguments bound (task factories)."""
+        if len(self.return_stack) >= _MAX_DEPTH:
+            return UNKNOWN
+        saved = self.frames
+        self.frames = [function.scope, self.bind_params(function.node, args, kwargs)]
+        self.return_stack.append([])
+        try:
+            self.exec_block(function.node.body)
+        finally:
+            self.frames = saved
+            returned = self.return_stack.pop()
+        return returned[0] if returned else None
+
+    def bind_params(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, args: list[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        params = [*node.args.posonlyargs, *node.args.args]
+        defaults = [None] * (len(params) - len(node.args.defaults)) + list(node.args.defaults)
+        frame: dict[str, Any] = {}
+        for index, (param, default) in enumerate(zip(params, defaults, strict=True)):
+            if index < len(args):
+                frame[param.arg] = args[index]
+            elif param.arg in kwargs:
+                frame[param.arg] = kwargs[param.arg]
+            else:
+                frame[param.arg] = self.eval(default) if default is not None else UNKNOWN
+        for param, kw_default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
+            frame[param.arg] = kwargs.get(
+                param.arg, self.eval(kw_default) if kw_default is not None else UNKNOWN
+            )
+        return frame
+

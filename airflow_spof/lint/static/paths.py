@@ -1,0 +1,83 @@
+"""Which local paths a classic operator writes or reads, from its arguments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from airflow_spof.lint.model import PathUse
+
+_SHELL_PATH = re.compile(r"(?P<pre>(?:>>?|-o|--output(?:-file)?|of=|tee(?:\s+-a)?|<)?\s*)"
+                         r"(?P<path>(?<![\w:/.])(?:/|~/)[\w.\-/{}*$]+)")
+_WRITE_PREFIX = re.compile(r"^(>>?|-o|--output(-file)?|of=|tee(\s+-a)?)")
+_WRITE_KWARGS = re.compile(r"^(output|out|dest|dst|target|save)(_|$)|_(output|dest)(_|$)")
+_READ_KWARGS = re.compile(r"^(input|in|src|source|read)(_|$)|_(input|source)(_|$)")
+_PATH_KWARGS = re.compile(r"(path|file|filename|filepath|dir|directory|src|dst|dest|folder)s?$")
+
+
+def bash_paths(command: str) -> list[PathUse]:
+    """Paths in a shell command: after ``>``/``-o``/``tee`` they are written."""
+    uses: list[PathUse] = []
+    for match in _SHELL_PATH.finditer(command):
+        path = match.group("path")
+        if path.count("/") < 2 and not path.startswith("~"):
+            continue
+        pre = match.group("pre").strip()
+        if _WRITE_PREFIX.match(pre):
+            mode = "write"
+        elif pre == "<":
+            mode = "read"
+        else:
+            mode = "unknown"
+        uses.append(PathUse(path, mode))
+    return uses
+
+
+def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
+    """Local paths in operator arguments with the direction the operator implies."""
+    uses: list[PathUse] = []
+    command = kwargs.get("bash_command")
+    if isinstance(command, str):
+        uses.extend(bash_paths(command))
+    direction = _transfer_direction(operator, kwargs)
+    for key, value in kwargs.items():
+        if key == "bash_command" or "remote" in key:
+            continue
+        for text in _strings(value):
+            if not text.startswith(("/", "~/")) or "://" in text:
+                continue
+            uses.append(PathUse(text, _mode_for(key, direction)))
+    return uses
+
+
+def _transfer_direction(operator: str, kwargs: Mapping[str, Any]) -> str:
+    if re.search(r"To(Local|File)", operator):
+        return "write"
+    if operator.startswith(("Local", "File")) and "To" in operator:
+        return "read"
+    if operator == "SFTPOperator":
+        operation = str(kwargs.get("operation", "put")).lower()
+        return "write" if operation == "get" else "read"
+    return "unknown"
+
+
+def _mode_for(key: str, direction: str) -> str:
+    if _WRITE_KWARGS.search(key):
+        return "write"
+    if _READ_KWARGS.search(key):
+        return "read"
+    if direction != "unknown" and _PATH_KWARGS.search(key):
+        return direction
+    return "unknown"
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif depth < 3 and isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _strings(inner, depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _strings(inner, depth + 1)

@@ -1,0 +1,117 @@
+"""What a ``@task`` function body does: connections, reads, hosts and local files.
+
+The body is never run; calls in it are matched by name, and their arguments
+are evaluated with the module's constants and the body's simple assignments.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from airflow_spof.lint.model import PathUse
+from airflow_spof.lint.rules.classify import hosts_in_text
+from airflow_spof.lint.static.evaluator import Evaluator, dotted
+from airflow_spof.lint.static.values import BodyFacts
+
+_WRITE_METHODS = frozenset(
+    {"to_csv", "to_parquet", "to_json", "to_pickle", "to_feather", "to_excel", "savefig", "to_file", "urlretrieve", "download_file", "dump_to"}
+)
+_READ_METHODS = frozenset(
+    {"read_csv", "read_parquet", "read_json", "read_pickle", "read_feather", "read_excel",
+     "read_table", "load_file", "upload_file", "load_local_file"}
+)
+_EXTERNAL_READS = frozenset(
+    {"get_records", "get_pandas_df", "get_df", "get_first", "read_key", "get_key",
+     "download_file", "download", "download_fileobj", "run_query", "fetch", "fetchall",
+     "get_conn", "get_connection", "read", "read_sql", "urlopen", "get_file", "retrieve_file",
+     "list_keys", "select", "query"}
+)
+_HTTP_GETS = frozenset({"requests.get", "httpx.get", "urllib.request.urlopen", "urlopen"})
+_REPLICA_AWARE = frozenset({"ReplicatedHook", "FailoverHook"})
+
+
+def analyze_body(node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any]) -> BodyFacts:
+    """Collect facts from one function body; parameters are treated as unknown."""
+    params = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    evaluator = Evaluator(module_scope)
+    local: dict[str, Any] = {}
+    evaluator.frames.append(local)
+    facts = BodyFacts()
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            evaluator.bind(stmt.targets[0], evaluator.eval(stmt.value))
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            _call(inner, evaluator, facts, params)
+        elif isinstance(inner, ast.Return) and inner.value is not None:
+            value = evaluator.eval(inner.value)
+            if isinstance(value, str) and value.startswith(("/", "~/")):
+                facts.returns_paths.append(value)
+                if not any(p.path == value for p in facts.paths):
+                    facts.paths.append(PathUse(value, "write"))
+    facts.reads_external = facts.reads_external and bool(facts.conn_ids or facts.hosts)
+    return facts
+
+
+def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
+    name = dotted(node.func)
+    short = name.rsplit(".", 1)[-1]
+    if short in _REPLICA_AWARE:
+        facts.uses_replicas = True
+    for keyword in node.keywords:
+        if keyword.arg and (keyword.arg == "conn_id" or keyword.arg.endswith("_conn_id")):
+            value = ev.eval(keyword.value)
+            if isinstance(value, str):
+                facts.conn_ids.append(value)
+    args = [ev.eval(a) for a in node.args]
+    if short in {"get_connection", "get_connection_from_secrets"} or name == "Connection.get":
+        if args and isinstance(args[0], str):
+            facts.conn_ids.append(args[0])
+        facts.reads_external = True
+    if short in _EXTERNAL_READS or name in _HTTP_GETS:
+        facts.reads_external = True
+    for value in args:
+        if isinstance(value, str):
+            facts.hosts.extend(hosts_in_text(value))
+    _paths(node, short, args, ev, facts, params)
+
+
+def _paths(
+    node: ast.Call, short: str, args: list[Any], ev: Evaluator, facts: BodyFacts, params: set[str]
+) -> None:
+    path_kw = next(
+        (k.value for k in node.keywords if k.arg in {"path", "path_or_buf", "local_path", "filename",
+                                                    "file_path", "local_filepath"}),
+        None,
+    )
+    target = node.args[0] if node.args else path_kw
+    if short == "open" and target is not None:
+        mode = ev.eval(node.args[1]) if len(node.args) > 1 else next(
+            (ev.eval(k.value) for k in node.keywords if k.arg == "mode"), "r"
+        )
+        writing = isinstance(mode, str) and any(c in mode for c in "wax")
+        _record(target, "write" if writing else "read", ev, facts, params)
+    elif short in _WRITE_METHODS:
+        chosen = path_kw if path_kw is not None else target
+        if chosen is not None:
+            _record(chosen, "write", ev, facts, params)
+    elif short in _READ_METHODS and target is not None:
+        _record(target, "read", ev, facts, params)
+    elif short in {"copy", "copyfile", "copy2", "move"} and len(node.args) == 2:
+        _record(node.args[0], "read", ev, facts, params)
+        _record(node.args[1], "write", ev, facts, params)
+    elif isinstance(node.func, ast.Attribute) and short in {"write_text", "write_bytes", "read_text"}:
+        _record(node.func.value, "write" if short.startswith("write") else "read", ev, facts, params)
+
+
+def _record(node: ast.expr, mode: str, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
+    if isinstance(node, ast.Call) and dotted(node.func).rsplit(".", 1)[-1] in {"Path", "open"}:
+        node = node.args[0] if node.args else node
+    if isinstance(node, ast.Name) and node.id in params:
+        if mode == "read":
+            facts.param_reads.add(node.id)
+        return
+    value = ev.eval(node)
+    if isinstance(value, str) and value.startswith(("/", "~/", "./")):
+        facts.paths.append(PathUse(value, mode))

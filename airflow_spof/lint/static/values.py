@@ -1,0 +1,128 @@
+"""Values the static interpreter passes around besides plain Python literals."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_spof.lint.model import Dag, PathUse
+
+
+class OpenDict(dict):  # type: ignore[type-arg]
+    """A dict that may hold more keys than we could see (``**unknown`` was merged)."""
+
+
+@dataclass
+class DagValue:
+    """A DAG object created in the file, with its default_args."""
+
+    dag: Dag
+    default_args: dict[str, Any]
+
+
+@dataclass
+class GroupValue:
+    """A TaskGroup: its prefix and the task ids created inside it."""
+
+    group_id: str
+    dag: DagValue | None
+    task_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskRef:
+    """One or more tasks (a task, an XComArg, a mapped task) usable in ``>>``."""
+
+    dag: DagValue
+    task_ids: list[str]
+
+
+@dataclass
+class BodyFacts:
+    """What a ``@task`` function body does, found once per function."""
+
+    conn_ids: list[str] = field(default_factory=list)
+    reads_external: bool = False
+    hosts: list[str] = field(default_factory=list)
+    uses_replicas: bool = False
+    paths: list[PathUse] = field(default_factory=list)
+    returns_paths: list[str] = field(default_factory=list)
+    param_reads: set[str] = field(default_factory=set)
+
+
+@dataclass
+class FunctionValue:
+    """A plain function we can inline when it is called (task factories)."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    scope: dict[str, Any]
+
+
+@dataclass
+class TaskFactory:
+    """A ``@task``-decorated function: calling it creates a task."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    kind: str
+    kwargs: dict[str, Any]
+    scope: dict[str, Any]
+    body: BodyFacts | None = None
+
+
+@dataclass
+class DagFactory:
+    """A ``@dag``-decorated function: calling it creates a DAG."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    kwargs: dict[str, Any]
+    scope: dict[str, Any]
+    called: bool = False
+
+
+@dataclass
+class GroupFactory:
+    """A ``@task_group``-decorated function."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    kwargs: dict[str, Any]
+    scope: dict[str, Any]
+
+
+@dataclass
+class PartialValue:
+    """``Operator.partial(...)`` or ``factory.partial(...)`` waiting for ``.expand``."""
+
+    target: str | TaskFactory
+    kwargs: dict[str, Any]
+    node: ast.Call
+
+
+@dataclass
+class OperatorClass:
+    """A name that creates operators when called (imported or defined in the file)."""
+
+    name: str
+    is_sensor: bool
+
+
+@dataclass
+class ModuleValue:
+    """A sibling module imported as a whole (``import common``)."""
+
+    scope: dict[str, Any]
+
+
+@dataclass
+class Imported:
+    """A name imported from a module outside the scanned tree (``airflow.sdk.DAG``)."""
+
+    name: str
+    module: str
+
+
+@dataclass
+class LabelValue:
+    """``a >> Label("why")``: remembers ``a`` so ``>> b`` links a to b."""
+
+    upstream: Any
