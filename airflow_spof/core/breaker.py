@@ -20,7 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from airflow_spof.core.state import StateStore, _insert_ignoring_race, breakers
+from airflow_spof.core.state import (
+    Health,
+    StateStore,
+    _insert_ignoring_race,
+    breakers,
+    read_health,
+)
 
 
 class BreakerState(str, enum.Enum):
@@ -83,6 +89,18 @@ class Admission(enum.Enum):
         return self is not Admission.REJECTED
 
 
+_SELECT_STATUSES = sa.select(breakers).where(
+    breakers.c.endpoint.in_(sa.bindparam("names", expanding=True))
+)
+
+
+def read_statuses(conn: Connection, endpoints: list[str]) -> dict[str, BreakerStatus]:
+    """Every endpoint's breaker; those without a row are closed and clean."""
+    rows = conn.execute(_SELECT_STATUSES, {"names": endpoints}).mappings()
+    found = {r["endpoint"]: BreakerStatus.from_row(r) for r in rows}
+    return {ep: found.get(ep) or BreakerStatus(ep, BreakerState.CLOSED) for ep in endpoints}
+
+
 class CircuitBreakers:
     """Breakers for any number of endpoints, all sharing one store and policy."""
 
@@ -92,12 +110,14 @@ class CircuitBreakers:
 
     def statuses(self, endpoints: list[str]) -> dict[str, BreakerStatus]:
         """Current state of each endpoint's breaker; unknown endpoints are closed."""
+        return self.store.run(lambda conn: read_statuses(conn, endpoints), {})
 
-        def work(conn: Connection) -> dict[str, BreakerStatus]:
-            rows = conn.execute(sa.select(breakers).where(breakers.c.endpoint.in_(endpoints)))
-            return {r["endpoint"]: BreakerStatus.from_row(r) for r in rows.mappings()}
-
-        return self.store.run(work, {})
+    def snapshot(self, endpoints: list[str]) -> tuple[dict[str, BreakerStatus], dict[str, Health]]:
+        """Breakers and probe health in one transaction: the read path's only query."""
+        empty: tuple[dict[str, BreakerStatus], dict[str, Health]] = ({}, {})
+        return self.store.run(
+            lambda conn: (read_statuses(conn, endpoints), read_health(conn, endpoints)), empty
+        )
 
     def all_statuses(self) -> list[BreakerStatus]:
         query = sa.select(breakers).order_by(breakers.c.endpoint)
@@ -141,13 +161,11 @@ class CircuitBreakers:
 
     def record_success(self, endpoint: str, status: BreakerStatus | None = None) -> None:
         """Close the breaker; skip the write when it is already closed and clean."""
-        if (
-            status is not None
-            and status.state is BreakerState.CLOSED
-            and not status.consecutive_failures
+        if status is None:
+            status = self.statuses([endpoint]).get(endpoint)
+        if status is None or (
+            status.state is BreakerState.CLOSED and not status.consecutive_failures
         ):
-            return
-        if status is None and endpoint not in self.statuses([endpoint]):
             return
         query = (
             sa.update(breakers)

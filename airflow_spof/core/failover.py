@@ -181,6 +181,7 @@ def failover(
     started = time.monotonic()
     names = [_name(e) for e in endpoints]
     store = breakers.store if breakers is not None else None
+    statuses, health = breakers.snapshot(names) if breakers is not None else ({}, {})
     run: _Run[E, T] = _Run(
         endpoints=endpoints,
         call=call,
@@ -188,8 +189,8 @@ def failover(
         policy=policy,
         validator=validator,
         secrets=list(secrets),
-        health=store.health_of(names) if store is not None else {},
-        statuses=breakers.statuses(names) if breakers is not None else {},
+        health=health,
+        statuses=statuses,
         report=FailoverReport(state_available=store.available if store is not None else True),
         deadline=None if policy.deadline is None else started + policy.deadline,
         on_event=on_event,

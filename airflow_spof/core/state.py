@@ -215,12 +215,7 @@ class StateStore:
 
     def health_of(self, endpoints: Iterable[str]) -> dict[str, Health]:
         names = list(endpoints)
-
-        def work(conn: Connection) -> dict[str, Health]:
-            rows = conn.execute(sa.select(health).where(health.c.endpoint.in_(names))).mappings()
-            return {row["endpoint"]: Health(**row) for row in rows}
-
-        return self.run(work, {})
+        return self.run(lambda conn: read_health(conn, names), {})
 
     # -- hints ----------------------------------------------------------------
 
@@ -289,6 +284,16 @@ class StateStore:
             return rows
 
         return self.run(work, [])
+
+
+_SELECT_HEALTH = sa.select(health).where(
+    health.c.endpoint.in_(sa.bindparam("names", expanding=True))
+)
+
+
+def read_health(conn: Connection, endpoints: list[str]) -> dict[str, Health]:
+    rows = conn.execute(_SELECT_HEALTH, {"names": endpoints}).mappings()
+    return {row["endpoint"]: Health(**row) for row in rows}
 
 
 def _insert_ignoring_race(conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:

@@ -1,0 +1,94 @@
+"""W-of-N replication: success at W, hints for the rest, never success below W."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airflow_spof import Replicas, fs
+from airflow_spof.core.replication import ConsistencyNotReached, WriteAck, replicate
+from airflow_spof.core.state import StateStore
+
+
+def replicas(n: int, consistency="quorum") -> Replicas:
+    return Replicas(*(fs(f"/r{i}", region=f"region-{i}") for i in range(n)),
+                    write_consistency=consistency, name="orders")
+
+
+def writer(failing: set[str]):
+    def write(endpoint) -> WriteAck:
+        if endpoint.name in failing:
+            raise ConnectionRefusedError(f"{endpoint.name} down")
+        return WriteAck(checksum="abc", size=3)
+
+    return write
+
+
+def test_quorum_reached_records_hints_for_lagging_replicas(store: StateStore) -> None:
+    reps = replicas(3)
+    report = replicate(reps, writer({"fs:/r1"}), item="2026/11/28.csv", store=store)
+    assert report.reached and report.degraded
+    assert report.acknowledged == ["fs:/r0", "fs:/r2"] and report.lagging == ["fs:/r1"]
+    hints = store.pending_hints("orders")
+    assert [(h.endpoint, h.item) for h in hints] == [("fs:/r1", "2026/11/28.csv")]
+    assert report.outcomes[1].hinted
+
+
+def test_below_w_raises_naming_each_replica_and_records_no_success(store) -> None:
+    with pytest.raises(ConsistencyNotReached) as err:
+        replicate(replicas(3), writer({"fs:/r0", "fs:/r1"}), item="k", store=store)
+    message = str(err.value)
+    assert "reached 1 of the 2" in message and "fs:/r0: transient" in message
+    assert not err.value.report.reached
+    assert store.pending_hints() == []
+
+
+def test_all_consistency_fails_on_any_outage() -> None:
+    with pytest.raises(ConsistencyNotReached):
+        replicate(replicas(3, "all"), writer({"fs:/r2"}), item="k")
+
+
+def test_stragglers_are_bounded_and_hinted(store) -> None:
+    release = threading.Event()
+
+    def write(endpoint) -> WriteAck:
+        if endpoint.name == "fs:/r2":
+            release.wait(30)
+        return WriteAck()
+
+    try:
+        report = replicate(replicas(3), write, item="k", store=store, straggler_timeout=0.1)
+    finally:
+        release.set()
+    assert report.reached and report.lagging == ["fs:/r2"]
+    assert "abandoned" in report.outcomes[2].message
+    assert [h.endpoint for h in store.pending_hints()] == ["fs:/r2"]
+
+
+def test_replicas_are_written_in_parallel() -> None:
+    barrier = threading.Barrier(3, timeout=5)  # deadlocks unless all three run at once
+
+    def write(endpoint) -> WriteAck:
+        barrier.wait()
+        return WriteAck()
+
+    assert replicate(replicas(3, "all"), write, item="k").reached
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 6), data=st.data())
+def test_reached_exactly_when_acks_meet_w(n: int, data) -> None:
+    consistency = data.draw(st.sampled_from(["one", "quorum", "all", *range(1, n + 1)]))
+    reps = replicas(n, consistency)
+    failing = set(data.draw(st.lists(st.sampled_from([e.name for e in reps]), unique=True)))
+    acks = n - len(failing)
+    if acks >= reps.required_acks:
+        report = replicate(reps, writer(failing), item="k")
+        assert report.reached and len(report.acknowledged) == acks
+        assert set(report.lagging) == failing
+    else:
+        with pytest.raises(ConsistencyNotReached):
+            replicate(reps, writer(failing), item="k")
