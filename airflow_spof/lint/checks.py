@@ -7,7 +7,7 @@ from airflow_spof.lint.model import Finding, Location, Module
 from airflow_spof.lint.rules import RULES, Rule
 
 
-def _finding(rule: Rule, cfg: LintConfig, message: str, where: Location,
+def make_finding(rule: Rule, cfg: LintConfig, message: str, where: Location,
              dag_id: str | None = None, task_id: str | None = None) -> Finding:
     return Finding(
         code=rule.code,
@@ -30,12 +30,12 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
         if rule.replica_check is not None:
             for replicas in module.replica_sets:
                 for message in rule.replica_check(replicas, cfg):
-                    findings.append(_finding(rule, cfg, message, replicas.where or fallback))
+                    findings.append(make_finding(rule, cfg, message, replicas.where or fallback))
         if rule.task_check is not None:
             for dag, task in module.tasks():
                 for message in rule.task_check(task, dag, cfg):
                     findings.append(
-                        _finding(rule, cfg, message, task.where or dag.where or fallback,
+                        make_finding(rule, cfg, message, task.where or dag.where or fallback,
                                  dag.dag_id, task.task_id)
                     )
     return findings
@@ -45,4 +45,4 @@ def syntax_error(path: str, line: int, col: int, message: str, cfg: LintConfig) 
     from airflow_spof.lint.rules import SYNTAX_ERROR
 
     where = Location(path, line, col, line, col, (line,))
-    return _finding(SYNTAX_ERROR, cfg, f"cannot parse file: {message}", where)
+    return make_finding(SYNTAX_ERROR, cfg, f"cannot parse file: {message}", where)

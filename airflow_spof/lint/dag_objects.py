@@ -1,0 +1,149 @@
+"""Reduce parsed Airflow DAG and operator objects to the linter's facts.
+
+Duck-typed on purpose (getattr, no airflow import) so the cluster policy and
+the static engine judge a DAG by exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from datetime import timedelta
+from typing import Any
+
+from airflow_spof.lint.model import Dag, Endpoint, Location, ReplicaSet, Task
+from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
+from airflow_spof.lint.static.paths import operator_paths
+from airflow_spof.lint.static.taskflow import analyze_body
+
+_ATTRIBUTES = (
+    "retries", "execution_timeout", "queue", "pool", "executor_config", "depends_on_past",
+    "wait_for_downstream", "mode", "timeout", "deferrable", "node_selector", "affinity",
+    "full_pod_spec", "remote_host", "method", "sql", "bash_command",
+)
+_DEFAULT_POOL = "default_pool"
+_PLAIN = (str, int, float, bool, type(None), timedelta)
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """Kubernetes models become dicts, replica sets become facts, the rest stays as is."""
+    if type(value).__name__ == "Replicas" and hasattr(value, "endpoints"):
+        return replica_set(value)
+    if isinstance(value, _PLAIN) or depth > 6:
+        return value
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, depth + 1) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        try:
+            return plain(to_dict(), depth + 1)
+        except Exception:
+            return None
+    return None
+
+
+def replica_set(value: Any, where: Location | None = None) -> ReplicaSet:
+    endpoints = [
+        Endpoint(
+            kind=str(getattr(ep, "kind", "")),
+            conn_id=getattr(ep, "conn_id", None),
+            region=getattr(ep, "region", None),
+            location=getattr(ep, "location", None),
+        )
+        for ep in getattr(value, "endpoints", ())
+    ]
+    return ReplicaSet(
+        endpoints=endpoints,
+        write_consistency=getattr(value, "write_consistency", "quorum"),
+        min_regions=getattr(value, "min_regions", 1),
+        name=str(getattr(value, "name", "")),
+        where=where,
+    )
+
+
+def _is_sensor(task: Any) -> bool:
+    return any(cls.__name__ == "BaseSensorOperator" for cls in type(task).__mro__)
+
+
+def _kwargs(task: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in vars(task).items():
+        if key.startswith("_"):
+            continue
+        if key.endswith(("_conn_id", "_conn_ids")) or key == "conn_id" or key in _ATTRIBUTES:
+            values[key] = plain(value)
+        elif type(value).__name__ == "Replicas" or (
+            isinstance(value, (list, tuple)) and any(type(v).__name__ == "Replicas" for v in value)
+        ):
+            values[key] = plain(value)
+    for key in _ATTRIBUTES:
+        if key not in values and hasattr(task, key):
+            try:
+                values[key] = plain(getattr(task, key))
+            except Exception:
+                continue
+    if values.get("pool") == _DEFAULT_POOL:
+        values.pop("pool")
+    return {k: v for k, v in values.items() if v is not None or k == "execution_timeout"}
+
+
+def _taskflow(task: Any, facts: Task) -> None:
+    function = getattr(task, "python_callable", None)
+    if function is None or not type(task).__name__.endswith("DecoratedOperator"):
+        return
+    facts.is_taskflow = True
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+        node = next(n for n in ast.walk(ast.parse(source))
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    except (OSError, TypeError, SyntaxError, StopIteration):
+        return
+    scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
+    body = analyze_body(node, scope)
+    facts.body_conn_ids = body.conn_ids
+    facts.body_reads_external = body.reads_external
+    facts.body_hosts = body.hosts
+    facts.uses_replicas = facts.uses_replicas or body.uses_replicas
+    facts.paths.extend(body.paths)
+
+
+def task_facts(task: Any, dag_id: str, path: str) -> Task:
+    operator = type(task).__name__
+    kwargs = _kwargs(task)
+    facts = Task(
+        task_id=str(task.task_id),
+        dag_id=dag_id,
+        operator=operator,
+        kwargs=kwargs,
+        is_sensor=_is_sensor(task),
+        uses_replicas=operator in REPLICATED_OPERATORS,
+        paths=operator_paths(operator, {k: v for k, v in kwargs.items() if isinstance(v, str)}),
+        upstream=set(getattr(task, "upstream_task_ids", ())),
+        where=Location(path, 1, 1, 1, 1, ()),
+    )
+    _taskflow(task, facts)
+    return facts
+
+
+def dag_facts(dag: Any) -> Dag:
+    path = str(getattr(dag, "fileloc", "") or "<dag>")
+    facts = Dag(dag_id=str(dag.dag_id), where=Location(path, 1, 1, 1, 1, ()))
+    for task in dag.tasks:
+        facts.tasks[task.task_id] = task_facts(task, facts.dag_id, path)
+    return facts
+
+
+def replica_sets(dag: Any) -> list[ReplicaSet]:
+    """Distinct replica sets referenced by the DAG's tasks."""
+    seen: dict[int, ReplicaSet] = {}
+    path = str(getattr(dag, "fileloc", "") or "<dag>")
+    for task in dag.tasks:
+        for value in vars(task).values():
+            candidates = value if isinstance(value, (list, tuple)) else [value]
+            for candidate in candidates:
+                if type(candidate).__name__ == "Replicas" and id(candidate) not in seen:
+                    seen[id(candidate)] = replica_set(candidate, Location(path, 1, 1, 1, 1, ()))
+    return list(seen.values())
