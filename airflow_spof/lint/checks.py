@@ -7,8 +7,14 @@ from airflow_spof.lint.model import Finding, Location, Module
 from airflow_spof.lint.rules import RULES, Rule
 
 
-def make_finding(rule: Rule, cfg: LintConfig, message: str, where: Location,
-             dag_id: str | None = None, task_id: str | None = None) -> Finding:
+def make_finding(
+    rule: Rule,
+    cfg: LintConfig,
+    message: str,
+    where: Location,
+    dag_id: str | None = None,
+    task_id: str | None = None,
+) -> Finding:
     return Finding(
         code=rule.code,
         name=rule.name,
@@ -35,8 +41,14 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
             for dag, task in module.tasks():
                 for message in rule.task_check(task, dag, cfg):
                     findings.append(
-                        make_finding(rule, cfg, message, task.where or dag.where or fallback,
-                                 dag.dag_id, task.task_id)
+                        make_finding(
+                            rule,
+                            cfg,
+                            message,
+                            task.where or dag.where or fallback,
+                            dag.dag_id,
+                            task.task_id,
+                        )
                     )
     return findings
 

@@ -20,19 +20,35 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("paths",), {"nargs": "*", "default": ["."], "help": "files or folders (default: .)"}),
-    (("--format", "--output-format"), {"dest": "format", "default": "text",
-                                      "choices": sorted(REPORTERS),
-                                      "help": "output format (default: text)"}),
+    (
+        ("--format", "--output-format"),
+        {
+            "dest": "format",
+            "default": "text",
+            "choices": sorted(REPORTERS),
+            "help": "output format (default: text)",
+        },
+    ),
     (("-o", "--output"), {"help": "write the report to this file instead of stdout"}),
     (("--config",), {"help": "pyproject.toml to read [tool.airflow-spof.lint] from"}),
     (("--select",), {"help": "comma-separated codes or prefixes to enable"}),
     (("--ignore",), {"help": "comma-separated codes or prefixes to disable"}),
-    (("--fail-on",), {"choices": [s.label for s in Severity],
-                      "help": "lowest severity that makes the exit code 1 (default: warning)"}),
+    (
+        ("--fail-on",),
+        {
+            "choices": [s.label for s in Severity],
+            "help": "lowest severity that makes the exit code 1 (default: warning)",
+        },
+    ),
     (("--statistics",), {"action": "store_true", "help": "show counts per rule"}),
-    (("--inventory",), {"action": "store_true",
-                        "help": "list connections, queues, pools, hosts and nodes with their "
-                                "dependants, most-depended-on first"}),
+    (
+        ("--inventory",),
+        {
+            "action": "store_true",
+            "help": "list connections, queues, pools, hosts and nodes with their "
+            "dependants, most-depended-on first",
+        },
+    ),
     (("--inventory-format",), {"choices": ["table", "json"], "default": "table"}),
     (("--color",), {"choices": ["auto", "always", "never"], "default": "auto"}),
 ]
@@ -47,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``lint`` on another CLI's subcommands."""
     parser = subparsers.add_parser(
         "lint", help="find single points of failure in DAG files (static, never runs them)"
@@ -88,15 +104,20 @@ def _run(args: argparse.Namespace) -> int:
         cfg.fail_on = Severity.parse(args.fail_on)
     result = lint_paths(paths, cfg)
     for missing in result.missing:
-        print(f"airflow-spof lint: warning: {missing} does not exist; nothing to check there",
-              file=sys.stderr)
+        print(
+            f"airflow-spof lint: warning: {missing} does not exist; nothing to check there",
+            file=sys.stderr,
+        )
     out: TextIO = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
         colour = _colour(args.color, out)
         if args.inventory:
             resources = inventory.build(result.modules, cfg)
-            out.write(inventory.render_json(resources) if args.inventory_format == "json"
-                      else inventory.render_table(resources))
+            out.write(
+                inventory.render_json(resources)
+                if args.inventory_format == "json"
+                else inventory.render_table(resources)
+            )
             return EXIT_OK
         out.write(REPORTERS[args.format](result.findings, colour))
         if args.statistics:
@@ -112,9 +133,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry point: ``python -m airflow_spof.lint``."""
-    parser = configure(argparse.ArgumentParser(
-        prog="airflow-spof lint",
-        description="Find single points of failure in Airflow DAG files without running them.",
-    ))
+    parser = configure(
+        argparse.ArgumentParser(
+            prog="airflow-spof lint",
+            description="Find single points of failure in Airflow DAG files without running them.",
+        )
+    )
     args = parser.parse_args(argv)
     return run(args)

@@ -122,9 +122,20 @@ def _lint_table(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 _KEYS = {
-    "select", "ignore", "severity", "per-file-ignores", "queues", "default-queue", "pools",
-    "ha-connections", "shared-paths", "max-poke-timeout", "default-retries",
-    "deferrable-sensors", "exclude", "fail-on",
+    "select",
+    "ignore",
+    "severity",
+    "per-file-ignores",
+    "queues",
+    "default-queue",
+    "pools",
+    "ha-connections",
+    "shared-paths",
+    "max-poke-timeout",
+    "default-retries",
+    "deferrable-sensors",
+    "exclude",
+    "fail-on",
 }
 
 
@@ -155,7 +166,9 @@ def from_mapping(table: Mapping[str, Any], root: Path, source: str = "config") -
     cfg.deferrable_sensors = _strings(
         table.get("deferrable-sensors", cfg.deferrable_sensors), "deferrable-sensors", source
     )
-    cfg.max_poke_timeout = float(_number(table.get("max-poke-timeout", 3600), "max-poke-timeout", source))
+    cfg.max_poke_timeout = float(
+        _number(table.get("max-poke-timeout", 3600), "max-poke-timeout", source)
+    )
     cfg.default_retries = int(_number(table.get("default-retries", 0), "default-retries", source))
     if "fail-on" in table:
         cfg.fail_on = _severity(table["fail-on"], "fail-on", source)

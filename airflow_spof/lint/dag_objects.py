@@ -18,9 +18,23 @@ from airflow_spof.lint.static.paths import operator_paths
 from airflow_spof.lint.static.taskflow import analyze_body
 
 _ATTRIBUTES = (
-    "retries", "execution_timeout", "queue", "pool", "executor_config", "depends_on_past",
-    "wait_for_downstream", "mode", "timeout", "deferrable", "node_selector", "affinity",
-    "full_pod_spec", "remote_host", "method", "sql", "bash_command",
+    "retries",
+    "execution_timeout",
+    "queue",
+    "pool",
+    "executor_config",
+    "depends_on_past",
+    "wait_for_downstream",
+    "mode",
+    "timeout",
+    "deferrable",
+    "node_selector",
+    "affinity",
+    "full_pod_spec",
+    "remote_host",
+    "method",
+    "sql",
+    "bash_command",
 )
 _DEFAULT_POOL = "default_pool"
 _PLAIN = (str, int, float, bool, type(None), timedelta)
@@ -73,11 +87,11 @@ def _kwargs(task: Any) -> dict[str, Any]:
     for key, value in vars(task).items():
         if key.startswith("_"):
             continue
-        if key.endswith(("_conn_id", "_conn_ids")) or key == "conn_id" or key in _ATTRIBUTES:
-            values[key] = plain(value)
-        elif type(value).__name__ == "Replicas" or (
+        replica_valued = type(value).__name__ == "Replicas" or (
             isinstance(value, (list, tuple)) and any(type(v).__name__ == "Replicas" for v in value)
-        ):
+        )
+        wanted = key.endswith(("_conn_id", "_conn_ids")) or key in {"conn_id", *_ATTRIBUTES}
+        if wanted or replica_valued:
             values[key] = plain(value)
     for key in _ATTRIBUTES:
         if key not in values and hasattr(task, key):
@@ -97,8 +111,11 @@ def _taskflow(task: Any, facts: Task) -> None:
     facts.is_taskflow = True
     try:
         source = textwrap.dedent(inspect.getsource(function))
-        node = next(n for n in ast.walk(ast.parse(source))
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        node = next(
+            n
+            for n in ast.walk(ast.parse(source))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
     except (OSError, TypeError, SyntaxError, StopIteration):
         return
     scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}

@@ -66,7 +66,9 @@ def build_scope(tree: ast.Module, path: str, loader: ModuleLoader) -> dict[str, 
     return interpreter.frames[0]
 
 
-def lint_source(source: str, path: str, cfg: LintConfig, loader: ModuleLoader) -> tuple[list[Finding], Module | None]:
+def lint_source(
+    source: str, path: str, cfg: LintConfig, loader: ModuleLoader
+) -> tuple[list[Finding], Module | None]:
     """Lint one file's text; a syntax error is a finding, not an exception."""
     if noqa.skip_file(source):
         return [], None
@@ -89,7 +91,9 @@ def lint_source(source: str, path: str, cfg: LintConfig, loader: ModuleLoader) -
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple[str, int, int, str], Finding] = {}
     for finding in findings:
-        seen.setdefault((finding.code, finding.where.line, finding.where.col, finding.message), finding)
+        seen.setdefault(
+            (finding.code, finding.where.line, finding.where.col, finding.message), finding
+        )
     return list(seen.values())
 
 

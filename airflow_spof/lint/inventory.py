@@ -50,7 +50,12 @@ def build(modules: Iterable[Module], cfg: LintConfig) -> list[Resource]:
             key = (dag.dag_id, task.task_id)
             if not classify.has_fallback(task):
                 for conn in classify.conn_ids(task):
-                    add("connection", conn, *key, "ha (allow-listed)" if cfg.is_ha_connection(conn) else "")
+                    add(
+                        "connection",
+                        conn,
+                        *key,
+                        "ha (allow-listed)" if cfg.is_ha_connection(conn) else "",
+                    )
             queue = task.get("queue")
             if isinstance(queue, str) and not isinstance(queue, PartialStr) and queue:
                 workers = cfg.queues.get(queue)

@@ -6,7 +6,9 @@ import re
 
 from airflow_spof.lint.model import Finding
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
+_NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE
+)
 _SKIP_FILE = re.compile(r"^\s*#\s*airflow-spof:\s*skip-file\b", re.MULTILINE | re.IGNORECASE)
 
 NoqaMap = dict[int, frozenset[str] | None]

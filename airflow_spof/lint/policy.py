@@ -16,8 +16,8 @@ from airflow.exceptions import AirflowClusterPolicyViolation
 from airflow.policies import hookimpl
 
 from airflow_spof.lint import dag_objects
-from airflow_spof.lint.config import LintConfig, load_config
 from airflow_spof.lint.checks import check_module, make_finding
+from airflow_spof.lint.config import LintConfig, load_config
 from airflow_spof.lint.model import Dag, Finding, Location, Module, Severity
 from airflow_spof.lint.rules import RULES
 
@@ -50,7 +50,8 @@ def policy_config(fileloc: str) -> LintConfig:
 
 def _facts(dag: Any) -> Dag:
     cached = _facts_cache.get(id(dag))
-    if cached is not None and cached[0]() is dag and len(cached[1].tasks) == len(dag.tasks):
+    task_count = len(dag.tasks)
+    if cached is not None and len(cached[1].tasks) == task_count and cached[0]() is dag:
         return cached[1]
     facts = dag_objects.dag_facts(dag)
     _facts_cache.clear()
@@ -108,4 +109,3 @@ def task_policy(task: Any) -> None:
             where = task_facts.where or Location(path, 1, 1, 1, 1, ())
             findings.append(make_finding(rule, cfg, message, where, facts.dag_id, task.task_id))
     _report(findings, mode, f"task '{dag.dag_id}.{task.task_id}'", cfg)
-

@@ -15,7 +15,9 @@ def render_text(findings: list[Finding], colour: bool) -> str:
     for f in findings:
         where = f"{f.where.path}:{f.where.line}:{f.where.col}:"
         if colour:
-            lines.append(f"{_BOLD}{where}{_RESET} {_COLOURS[f.severity]}{f.code}{_RESET} {f.message}")
+            lines.append(
+                f"{_BOLD}{where}{_RESET} {_COLOURS[f.severity]}{f.code}{_RESET} {f.message}"
+            )
         else:
             lines.append(f"{where} {f.code} {f.message}")
     if findings:

@@ -14,8 +14,7 @@ def _single_connection(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     if classify.has_fallback(task):
         return
     if any(
-        dag.tasks[t].operator in classify.AVAILABILITY_SENSORS
-        for t in dag.ancestors(task.task_id)
+        dag.tasks[t].operator in classify.AVAILABILITY_SENSORS for t in dag.ancestors(task.task_id)
     ):
         return
     single = [c for c in classify.conn_ids(task) if not cfg.is_ha_connection(c)]
@@ -50,7 +49,7 @@ SINGLE_CONNECTION = Rule(
         "one endpoint) can be listed in `ha-connections`."
     ),
     bad=(
-        'load = SQLExecuteQueryOperator(\n'
+        "load = SQLExecuteQueryOperator(\n"
         '    task_id="load", conn_id="pg_primary", sql="INSERT INTO t SELECT * FROM s"\n'
         ")"
     ),
@@ -80,7 +79,9 @@ LITERAL_HOST = Rule(
     ),
     bad='SSHOperator(task_id="export", ssh_conn_id="ssh", remote_host="10.0.3.7", command="x")',
     good='SSHOperator(task_id="export", ssh_conn_id="ssh_export_vip", command="x")',
-    fix="Move the host into an Airflow connection (ideally a virtual IP or DNS name with failover).",
+    fix=(
+        "Move the host into an Airflow connection (ideally a virtual IP or DNS name with failover)."
+    ),
     scope="task",
     task_check=_literal_host,
 )

@@ -27,9 +27,11 @@ def _local_handoff(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
             for read in reads:
                 if read in reported or not classify.same_location(written.path, read):
                     continue
-                if written.mode == "unknown" and read in {
-                    p.path for p in task.paths if p.mode == "unknown"
-                } and not _clear_write(upstream, written.path):
+                if (
+                    written.mode == "unknown"
+                    and read in {p.path for p in task.paths if p.mode == "unknown"}
+                    and not _clear_write(upstream, written.path)
+                ):
                     continue
                 reported.add(read)
                 yield (
@@ -70,10 +72,13 @@ LOCAL_HANDOFF = Rule(
         "@task\ndef load(path):\n    pd.read_csv(path)\n\nload(extract())"
     ),
     good=(
-        "@task\ndef extract():\n    ReplicatedHook(ORDERS).write(\"orders.csv\", data)\n"
+        '@task\ndef extract():\n    ReplicatedHook(ORDERS).write("orders.csv", data)\n'
         '    return "orders.csv"\n\n@task\ndef load(key):\n    ReplicatedHook(ORDERS).read(key)'
     ),
-    fix="Hand data over through object storage, a database or a replica set (XCom for small values).",
+    fix=(
+        "Hand data over through object storage, a database or a replica set "
+        "(XCom for small values)."
+    ),
     scope="task",
     task_check=_local_handoff,
 )
@@ -92,7 +97,8 @@ UNGUARDED_READ = Rule(
     bad='S3ToRedshiftOperator(task_id="copy", aws_conn_id="aws", redshift_conn_id="rs", ...)',
     good=(
         'wait = UpstreamAvailabilitySensor(task_id="wait", replicas=ORDERS)\n'
-        'wait >> S3ToRedshiftOperator(task_id="copy", aws_conn_id="aws", redshift_conn_id="rs", ...)'
+        'wait >> S3ToRedshiftOperator(task_id="copy", aws_conn_id="aws",\n'
+        '                             redshift_conn_id="rs", ...)'
     ),
     fix="Put a deferrable availability sensor upstream, or read through a failover operator.",
     scope="task",

@@ -22,7 +22,8 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
             return
         yield (
             f"task '{task.task_id}' is pinned to queue '{queue}'{task.origin('queue')}, which the "
-            "config does not know: add it under [tool.airflow-spof.lint.queues] with its worker count"
+            "config does not know: add it under [tool.airflow-spof.lint.queues] with its "
+            "worker count"
         )
     elif workers < 2:
         yield (
@@ -40,7 +41,8 @@ def _pinned_node(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
         hosts.extend(classify.pinned_hosts(value))
     if hosts:
         yield (
-            f"task '{task.task_id}' can only run on node {', '.join(repr(h) for h in dict.fromkeys(hosts))}: "
+            f"task '{task.task_id}' can only run on node "
+            f"{', '.join(repr(h) for h in dict.fromkeys(hosts))}: "
             "if that node is drained or lost the task never starts"
         )
 
@@ -70,7 +72,10 @@ PINNED_QUEUE = Rule(
     ),
     bad='BashOperator(task_id="score", queue="gpu-box-1", bash_command="score.sh")',
     good='BashOperator(task_id="score", queue="gpu", bash_command="score.sh")  # gpu = 3 workers',
-    fix="Route to a queue with at least two workers and record it in `[tool.airflow-spof.lint.queues]`.",
+    fix=(
+        "Route to a queue with at least two workers and record it in "
+        "`[tool.airflow-spof.lint.queues]`."
+    ),
     scope="task",
     task_check=_pinned_queue,
 )
@@ -79,7 +84,9 @@ PINNED_NODE = Rule(
     code="SPF202",
     name="pinned-node",
     severity=Severity.ERROR,
-    summary="A pod is pinned to one Kubernetes node (hostname selector, node_name, required affinity).",
+    summary=(
+        "A pod is pinned to one Kubernetes node (hostname selector, node_name, required affinity)."
+    ),
     rationale=(
         "`kubernetes.io/hostname` selectors, `node_name` and required node affinity to a "
         "single host all mean the pod can be scheduled on exactly one machine. Node "
@@ -110,7 +117,10 @@ SINGLE_SLOT_POOL = Rule(
         "a mutex without a timeout is a single point of failure."
     ),
     bad='PythonOperator(task_id="sync", pool="legacy_db", python_callable=sync)',
-    good='PythonOperator(task_id="sync", pool="legacy_db", python_callable=sync,\n               execution_timeout=timedelta(minutes=10))  # pool has 4 slots',
+    good=(
+        'PythonOperator(task_id="sync", pool="legacy_db", python_callable=sync,\n'
+        "               execution_timeout=timedelta(minutes=10))  # pool has 4 slots"
+    ),
     fix="Give the pool more slots, and bound the tasks in it with `execution_timeout`.",
     scope="task",
     task_check=_single_slot_pool,

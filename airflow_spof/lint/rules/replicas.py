@@ -46,9 +46,7 @@ def _write_all(rs: ReplicaSet, cfg: LintConfig) -> Iterable[str]:
     wc = rs.write_consistency
     count = len(rs.endpoints) if rs.endpoints is not None else None
     if wc == "all" or (isinstance(wc, int) and count is not None and count > 1 and wc >= count):
-        yield (
-            f"write_consistency={wc!r} needs every replica: any single outage fails the write"
-        )
+        yield (f"write_consistency={wc!r} needs every replica: any single outage fails the write")
 
 
 SHARED_ENDPOINT = Rule(
@@ -107,9 +105,18 @@ WRITE_ALL = Rule(
         "less available than any one of its members: one replica down fails every write. "
         'Use "quorum" and let repair (hinted handoff) bring the missing replica up to date.'
     ),
-    bad='Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"), write_consistency="all")',
-    good='Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"), write_consistency="quorum")',
-    fix='Use write_consistency="quorum" (or an integer below the replica count) and schedule ReplicaRepairOperator.',
+    bad=(
+        'Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),\n'
+        '         write_consistency="all")'
+    ),
+    good=(
+        'Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),\n'
+        '         write_consistency="quorum")'
+    ),
+    fix=(
+        'Use write_consistency="quorum" (or an integer below the replica count) and '
+        "schedule ReplicaRepairOperator."
+    ),
     scope="replicas",
     replica_check=_write_all,
 )

@@ -86,7 +86,10 @@ NO_RETRIES = Rule(
         "pages someone; with two or three retries and a delay they are absorbed."
     ),
     bad='DAG("orders", default_args={"owner": "data"})',
-    good='DAG("orders", default_args={"owner": "data", "retries": 3,\n                               "retry_delay": timedelta(minutes=5)})',
+    good=(
+        'DAG("orders", default_args={"owner": "data", "retries": 3,\n'
+        '                             "retry_delay": timedelta(minutes=5)})'
+    ),
     fix="Set `retries` (and `retry_delay`, `retry_exponential_backoff`) in default_args.",
     scope="task",
     task_check=_no_retries,
@@ -104,7 +107,10 @@ NO_TIMEOUT = Rule(
         "into a failure that retries and failover can handle."
     ),
     bad='PythonOperator(task_id="sync", python_callable=sync)',
-    good='PythonOperator(task_id="sync", python_callable=sync, execution_timeout=timedelta(minutes=30))',
+    good=(
+        'PythonOperator(task_id="sync", python_callable=sync,\n'
+        "               execution_timeout=timedelta(minutes=30))"
+    ),
     fix="Set `execution_timeout` on the task or in default_args.",
     scope="task",
     task_check=_no_timeout,
@@ -121,7 +127,10 @@ POKING_SENSOR = Rule(
         "every other DAG stops: the outage of one source becomes an outage of the platform."
     ),
     bad='S3KeySensor(task_id="wait", bucket_key="s3://in/x", aws_conn_id="aws")',
-    good='S3KeySensor(task_id="wait", bucket_key="s3://in/x", aws_conn_id="aws",\n            deferrable=True, timeout=3600)',
+    good=(
+        'S3KeySensor(task_id="wait", bucket_key="s3://in/x", aws_conn_id="aws",\n'
+        "            deferrable=True, timeout=3600)"
+    ),
     fix="Use `deferrable=True` (or `mode='reschedule'`) and a `timeout` you can live with.",
     scope="task",
     task_check=_poking_sensor,

@@ -27,8 +27,14 @@ if TYPE_CHECKING:
 _NOT_ARGS = frozenset({"dag", "default_args", "task_group"})
 
 
-def make_dag(it: Interpreter, node: ast.AST, args: list[Any], kwargs: dict[str, Any],
-             name: str | None = None, first: ast.AST | None = None) -> DagValue:
+def make_dag(
+    it: Interpreter,
+    node: ast.AST,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    name: str | None = None,
+    first: ast.AST | None = None,
+) -> DagValue:
     dag_id = kwargs.get("dag_id", args[0] if args else name)
     if not isinstance(dag_id, str):
         dag_id = f"<dag@{getattr(node, 'lineno', 0)}>"
@@ -63,8 +69,14 @@ def _effective(dag: DagValue, kwargs: dict[str, Any]) -> tuple[dict[str, Any], s
     return {**defaults, **explicit}, set(defaults) - set(explicit), complete
 
 
-def make_task(it: Interpreter, node: ast.Call, operator: str, is_sensor: bool,
-              kwargs: dict[str, Any], complete: bool) -> TaskRef:
+def make_task(
+    it: Interpreter,
+    node: ast.Call,
+    operator: str,
+    is_sensor: bool,
+    kwargs: dict[str, Any],
+    complete: bool,
+) -> TaskRef:
     given_dag = kwargs.get("dag")
     dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
     effective, inherited, defaults_complete = _effective(dag, kwargs)
@@ -87,8 +99,9 @@ def make_task(it: Interpreter, node: ast.Call, operator: str, is_sensor: bool,
     return ref
 
 
-def call_taskflow(it: Interpreter, factory: TaskFactory, node: ast.Call, args: list[Any],
-                  kwargs: dict[str, Any]) -> TaskRef:
+def call_taskflow(
+    it: Interpreter, factory: TaskFactory, node: ast.Call, args: list[Any], kwargs: dict[str, Any]
+) -> TaskRef:
     """Calling a ``@task`` function creates a task; XComArg arguments become edges."""
     if factory.body is None:
         factory.body = analyze_body(factory.node, factory.scope)
@@ -131,8 +144,9 @@ def call_taskflow(it: Interpreter, factory: TaskFactory, node: ast.Call, args: l
     return ref
 
 
-def call_dag_factory(it: Interpreter, factory: DagFactory, args: list[Any],
-                     kwargs: dict[str, Any]) -> DagValue:
+def call_dag_factory(
+    it: Interpreter, factory: DagFactory, args: list[Any], kwargs: dict[str, Any]
+) -> DagValue:
     factory.called = True
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     dag = make_dag(it, factory.node, [], factory.kwargs, name=factory.node.name, first=first)
@@ -149,8 +163,9 @@ def call_dag_factory(it: Interpreter, factory: DagFactory, args: list[Any],
     return dag
 
 
-def call_group_factory(it: Interpreter, factory: GroupFactory, args: list[Any],
-                       kwargs: dict[str, Any]) -> GroupValue:
+def call_group_factory(
+    it: Interpreter, factory: GroupFactory, args: list[Any], kwargs: dict[str, Any]
+) -> GroupValue:
     group_id = factory.kwargs.get("group_id", factory.node.name)
     group = GroupValue(str(group_id), it.current_dag())
     it.group_stack.append(group)
@@ -173,7 +188,11 @@ def make_endpoint(it: Interpreter, kind: str, args: list[Any], kwargs: dict[str,
         return Endpoint(kind, None, region, first)
     if kind == "s3":
         bucket, prefix = kwargs.get("bucket", UNKNOWN), kwargs.get("prefix", "")
-        where = f"{bucket}/{prefix}".rstrip("/") if isinstance(bucket, str) and isinstance(prefix, str) else UNKNOWN
+        where = (
+            f"{bucket}/{prefix}".rstrip("/")
+            if isinstance(bucket, str) and isinstance(prefix, str)
+            else UNKNOWN
+        )
         return Endpoint(kind, first, region, where)
     table, schema = kwargs.get("table", UNKNOWN), kwargs.get("schema")
     if isinstance(table, str):
@@ -182,7 +201,9 @@ def make_endpoint(it: Interpreter, kind: str, args: list[Any], kwargs: dict[str,
     return Endpoint(kind, first, region, UNKNOWN)
 
 
-def make_replicas(it: Interpreter, node: ast.Call, args: list[Any], kwargs: dict[str, Any]) -> ReplicaSet:
+def make_replicas(
+    it: Interpreter, node: ast.Call, args: list[Any], kwargs: dict[str, Any]
+) -> ReplicaSet:
     items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
     endpoints = list(items) if items and all(isinstance(e, Endpoint) for e in items) else None
     if any(isinstance(a, ast.Starred) for a in node.args):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from airflow_spof.lint.static.values import DagValue, GroupValue, LabelValue, TaskRef
@@ -58,7 +59,7 @@ def shift(left: Any, right: Any, forward: bool) -> Any:
 
 def chain(items: list[Any]) -> None:
     """``chain(a, [b, c], [d, e], f)``: equal-length lists pair up element by element."""
-    for left, right in zip(items, items[1:], strict=False):
+    for left, right in itertools.pairwise(items):
         if (
             isinstance(left, (list, tuple))
             and isinstance(right, (list, tuple))

@@ -177,7 +177,11 @@ class Evaluator:
         left, right = self.eval(node.left), self.eval(node.right)
         if isinstance(node.op, ast.BitOr) and isinstance(left, dict) and isinstance(right, dict):
             merged = {**left, **right}
-            return OpenDict(merged) if isinstance(left, OpenDict) or isinstance(right, OpenDict) else merged
+            return (
+                OpenDict(merged)
+                if isinstance(left, OpenDict) or isinstance(right, OpenDict)
+                else merged
+            )
         if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
             return posixpath.join(left, right)
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
@@ -189,7 +193,9 @@ class Evaluator:
             result = op(left, right)
         except Exception:
             return UNKNOWN
-        if isinstance(result, str) and (isinstance(left, PartialStr) or isinstance(right, PartialStr)):
+        if isinstance(result, str) and (
+            isinstance(left, PartialStr) or isinstance(right, PartialStr)
+        ):
             return PartialStr(result)
         return result
 
@@ -222,10 +228,16 @@ class Evaluator:
                 return timedelta(**{k: v for k, v in kwargs.items()})
             except TypeError:
                 return UNKNOWN
-        if short in {"Path", "PurePath", "PosixPath"} and args and all(isinstance(a, str) for a in args):
+        if (
+            short in {"Path", "PurePath", "PosixPath"}
+            and args
+            and all(isinstance(a, str) for a in args)
+        ):
             return posixpath.join(*args)
-        if name in {"os.path.join", "path.join", "posixpath.join"} and args and all(
-            isinstance(a, str) for a in args
+        if (
+            name in {"os.path.join", "path.join", "posixpath.join"}
+            and args
+            and all(isinstance(a, str) for a in args)
         ):
             return posixpath.join(*args)
         if short.startswith("V1") and complete:

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from airflow_spof.lint.model import UNKNOWN, Dag, Module
-from airflow_spof.lint.static import edges
 from airflow_spof.lint.static import builders as build
+from airflow_spof.lint.static import edges
 from airflow_spof.lint.static.evaluator import Evaluator, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
-from airflow_spof.lint.static.locate import location
 from airflow_spof.lint.static.values import (
     DagFactory,
     DagValue,
@@ -256,16 +255,21 @@ class Interpreter(Evaluator):
             return None
         if isinstance(owner, TaskFactory):
             if attr == "override":
-                return TaskFactory(owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope,
-                                   owner.body)
+                return TaskFactory(
+                    owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope, owner.body
+                )
             if attr == "partial":
                 return PartialValue(owner, kwargs, node)
             if attr in {"expand", "expand_kwargs"}:
                 return build.call_taskflow(self, owner, node, args, kwargs)
         if isinstance(owner, PartialValue) and attr in {"expand", "expand_kwargs"}:
             if isinstance(owner.target, TaskFactory):
-                return build.call_taskflow(self, owner.target, node, args, {**owner.kwargs, **kwargs})
-            ref = build.make_task(self, node, owner.target, "Sensor" in owner.target, owner.kwargs, True)
+                return build.call_taskflow(
+                    self, owner.target, node, args, {**owner.kwargs, **kwargs}
+                )
+            ref = build.make_task(
+                self, node, owner.target, "Sensor" in owner.target, owner.kwargs, True
+            )
             for upstream in edges.task_refs_in([args, kwargs]):
                 edges.link(upstream, ref)
             return ref
@@ -316,4 +320,3 @@ class Interpreter(Evaluator):
                 param.arg, self.eval(kw_default) if kw_default is not None else UNKNOWN
             )
         return frame
-

@@ -8,8 +8,10 @@ from typing import Any
 
 from airflow_spof.lint.model import PathUse
 
-_SHELL_PATH = re.compile(r"(?P<pre>(?:>>?|-o|--output(?:-file)?|of=|tee(?:\s+-a)?|<)?\s*)"
-                         r"(?P<path>(?<![\w:/.])(?:/|~/)[\w.\-/{}*$]+)")
+_SHELL_PATH = re.compile(
+    r"(?P<pre>(?:>>?|-o|--output(?:-file)?|of=|tee(?:\s+-a)?|<)?\s*)"
+    r"(?P<path>(?<![\w:/.])(?:/|~/)[\w.\-/{}*$]+)"
+)
 _WRITE_PREFIX = re.compile(r"^(>>?|-o|--output(-file)?|of=|tee(\s+-a)?)")
 _WRITE_KWARGS = re.compile(r"^(output|out|dest|dst|target|save)(_|$)|_(output|dest)(_|$)")
 _READ_KWARGS = re.compile(r"^(input|in|src|source|read)(_|$)|_(input|source)(_|$)")

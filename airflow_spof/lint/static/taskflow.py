@@ -15,23 +15,67 @@ from airflow_spof.lint.static.evaluator import Evaluator, dotted
 from airflow_spof.lint.static.values import BodyFacts
 
 _WRITE_METHODS = frozenset(
-    {"to_csv", "to_parquet", "to_json", "to_pickle", "to_feather", "to_excel", "savefig", "to_file", "urlretrieve", "download_file", "dump_to"}
+    {
+        "to_csv",
+        "to_parquet",
+        "to_json",
+        "to_pickle",
+        "to_feather",
+        "to_excel",
+        "savefig",
+        "to_file",
+        "urlretrieve",
+        "download_file",
+        "dump_to",
+    }
 )
 _READ_METHODS = frozenset(
-    {"read_csv", "read_parquet", "read_json", "read_pickle", "read_feather", "read_excel",
-     "read_table", "load_file", "upload_file", "load_local_file"}
+    {
+        "read_csv",
+        "read_parquet",
+        "read_json",
+        "read_pickle",
+        "read_feather",
+        "read_excel",
+        "read_table",
+        "load_file",
+        "upload_file",
+        "load_local_file",
+    }
 )
 _EXTERNAL_READS = frozenset(
-    {"get_records", "get_pandas_df", "get_df", "get_first", "read_key", "get_key",
-     "download_file", "download", "download_fileobj", "run_query", "fetch", "fetchall",
-     "get_conn", "get_connection", "read", "read_sql", "urlopen", "get_file", "retrieve_file",
-     "list_keys", "select", "query"}
+    {
+        "get_records",
+        "get_pandas_df",
+        "get_df",
+        "get_first",
+        "read_key",
+        "get_key",
+        "download_file",
+        "download",
+        "download_fileobj",
+        "run_query",
+        "fetch",
+        "fetchall",
+        "get_conn",
+        "get_connection",
+        "read",
+        "read_sql",
+        "urlopen",
+        "get_file",
+        "retrieve_file",
+        "list_keys",
+        "select",
+        "query",
+    }
 )
 _HTTP_GETS = frozenset({"requests.get", "httpx.get", "urllib.request.urlopen", "urlopen"})
 _REPLICA_AWARE = frozenset({"ReplicatedHook", "FailoverHook"})
 
 
-def analyze_body(node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any]) -> BodyFacts:
+def analyze_body(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any]
+) -> BodyFacts:
     """Collect facts from one function body; parameters are treated as unknown."""
     params = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
     evaluator = Evaluator(module_scope)
@@ -81,14 +125,20 @@ def _paths(
     node: ast.Call, short: str, args: list[Any], ev: Evaluator, facts: BodyFacts, params: set[str]
 ) -> None:
     path_kw = next(
-        (k.value for k in node.keywords if k.arg in {"path", "path_or_buf", "local_path", "filename",
-                                                    "file_path", "local_filepath"}),
+        (
+            k.value
+            for k in node.keywords
+            if k.arg
+            in {"path", "path_or_buf", "local_path", "filename", "file_path", "local_filepath"}
+        ),
         None,
     )
     target = node.args[0] if node.args else path_kw
     if short == "open" and target is not None:
-        mode = ev.eval(node.args[1]) if len(node.args) > 1 else next(
-            (ev.eval(k.value) for k in node.keywords if k.arg == "mode"), "r"
+        mode = (
+            ev.eval(node.args[1])
+            if len(node.args) > 1
+            else next((ev.eval(k.value) for k in node.keywords if k.arg == "mode"), "r")
         )
         writing = isinstance(mode, str) and any(c in mode for c in "wax")
         _record(target, "write" if writing else "read", ev, facts, params)
@@ -101,8 +151,14 @@ def _paths(
     elif short in {"copy", "copyfile", "copy2", "move"} and len(node.args) == 2:
         _record(node.args[0], "read", ev, facts, params)
         _record(node.args[1], "write", ev, facts, params)
-    elif isinstance(node.func, ast.Attribute) and short in {"write_text", "write_bytes", "read_text"}:
-        _record(node.func.value, "write" if short.startswith("write") else "read", ev, facts, params)
+    elif isinstance(node.func, ast.Attribute) and short in {
+        "write_text",
+        "write_bytes",
+        "read_text",
+    }:
+        _record(
+            node.func.value, "write" if short.startswith("write") else "read", ev, facts, params
+        )
 
 
 def _record(node: ast.expr, mode: str, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from airflow_spof.lint.model import Dag, PathUse
 
 
-class OpenDict(dict):  # type: ignore[type-arg]
+class OpenDict(dict):
     """A dict that may hold more keys than we could see (``**unknown`` was merged)."""
 
 
