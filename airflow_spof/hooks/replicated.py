@@ -1,0 +1,269 @@
+"""ReplicatedHook: one replica set, written W-of-N and read with failover.
+
+Usable on its own inside ``@task`` functions; the operators are thin
+wrappers around it. Every outcome lands in the shared state store as an
+event (what served, what lagged, what opened), which the Resilience page
+and the CLI read.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from airflow.sdk import BaseHook
+
+from airflow_spof.core.endpoints import Endpoint, Replicas
+from airflow_spof.core.errors import ErrorClass, describe, register_type
+from airflow_spof.core.failover import FailoverPolicy, Validator, failover
+from airflow_spof.core.fanout import FanOut
+from airflow_spof.core.replication import ConsistencyNotReached, WriteAck, replicate
+from airflow_spof.core.reports import FailoverReport, ReplicationReport
+from airflow_spof.core.state import StateStore
+from airflow_spof.hooks.backend import (
+    Backend,
+    ObjectBackend,
+    Row,
+    TableBackend,
+    Timeouts,
+    open_backend,
+)
+from airflow_spof.hooks.repair import RepairReport, repair
+from airflow_spof.settings import SpofSettings, circuit_breakers, state_store
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 8 * 1024 * 1024
+Payload = bytes | str | Path | IO[bytes] | Iterable[bytes]
+
+# Too few replicas took a write: another source would not change that.
+register_type(ConsistencyNotReached, ErrorClass.PERMANENT)
+
+
+class ReplicatedHook(BaseHook):
+    """Read and write one :class:`Replicas` set through its backends.
+
+    :param replicas: the replica set (its order is the read order).
+    :param store: shared state store; default from the ``[spof]`` config.
+    :param failover_policy: retries, deadline and hedging for reads.
+    :param timeouts: socket/statement limits each backend enforces.
+    :param event_context: dag_id/run_id/task_id/map_index stamped on events.
+    """
+
+    hook_name = "Replicated (airflow-spof)"
+
+    def __init__(
+        self,
+        replicas: Replicas,
+        *,
+        store: StateStore | None = None,
+        failover_policy: FailoverPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        straggler_timeout: float | None = None,
+        event_context: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        settings = SpofSettings.load()
+        self.replicas = replicas
+        self.store = store or state_store(settings.state_store_url)
+        self.breakers = circuit_breakers(self.store)
+        self.failover_policy = failover_policy or settings.failover
+        self.timeouts = timeouts or Timeouts()
+        self.straggler_timeout = (
+            settings.straggler_timeout if straggler_timeout is None else straggler_timeout
+        )
+        self.event_context = dict(event_context or {})
+        self._backends: dict[str, Backend] = {}
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def backend(self, endpoint: Endpoint) -> Backend:
+        if endpoint.name not in self._backends:
+            self._backends[endpoint.name] = open_backend(endpoint, self.timeouts)
+        return self._backends[endpoint.name]
+
+    def _object_backend(self, endpoint: Endpoint) -> ObjectBackend:
+        backend = self.backend(endpoint)
+        if not isinstance(backend, ObjectBackend) or isinstance(backend, TableBackend):
+            raise TypeError(f"{endpoint.name} holds tables, not objects")
+        return backend
+
+    def _table_backend(self, endpoint: Endpoint) -> TableBackend:
+        backend = self.backend(endpoint)
+        if not isinstance(backend, TableBackend):
+            raise TypeError(f"{endpoint.name} holds objects, not tables")
+        return backend
+
+    @property
+    def secrets(self) -> list[str]:
+        """Credentials of every backend opened so far, for scrubbing messages."""
+        return [s for b in self._backends.values() for s in b.secrets if s]
+
+    def _event(
+        self, kind: str, endpoint: str | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        self.store.add_event(
+            kind,
+            detail=detail,
+            replica_set=self.replicas.name,
+            endpoint=endpoint,
+            **self.event_context,
+        )
+
+    def _open_all(self) -> None:
+        for endpoint in self.replicas:
+            try:
+                self.backend(endpoint)
+            except Exception as exc:  # an unreachable connection is an outage, found at use
+                log.warning("could not prepare %s: %s", endpoint.name, type(exc).__name__)
+
+    # -- writes -------------------------------------------------------------------
+
+    def write(self, key: str, payload: Payload) -> ReplicationReport:
+        """Stream ``payload`` once to every object replica; succeed at the set's consistency."""
+        self._open_all()
+        index = {ep.name: i for i, ep in enumerate(self.replicas)}
+        fan = FanOut(_chunks(payload), consumers=len(self.replicas))
+
+        def write_one(endpoint: Endpoint) -> WriteAck:
+            try:
+                return self._object_backend(endpoint).write(key, fan.stream(index[endpoint.name]))
+            finally:
+                fan.abandon(index[endpoint.name])
+
+        return self._replicate(write_one, item=key)
+
+    def write_rows(self, rows: Sequence[Row] | Any, item: str = "rows") -> ReplicationReport:
+        """Upsert rows (list of dicts or a DataFrame) into every table replica."""
+        self._open_all()
+        return self._replicate(lambda ep: self._table_backend(ep).upsert(rows), item=item)
+
+    def _replicate(self, write: Any, item: str) -> ReplicationReport:
+        try:
+            report = replicate(
+                self.replicas,
+                write,
+                item=item,
+                store=self.store,
+                straggler_timeout=self.straggler_timeout,
+                secrets=self.secrets,
+            )
+        except ConsistencyNotReached as exc:
+            self._event("write_failed", detail=exc.report.to_dict())
+            raise
+        self._event("degraded" if report.degraded else "replicated", detail=report.to_dict())
+        return report
+
+    # -- reads --------------------------------------------------------------------
+
+    def read(self, key: str, validator: Validator | None = None) -> tuple[bytes, FailoverReport]:
+        """The object's bytes from the first healthy replica that returns valid data."""
+        return self._failover(lambda ep: b"".join(self._object_backend(ep).read(key)), validator)
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        validator: Validator | None = None,
+    ) -> tuple[list[Row], FailoverReport]:
+        """Run a read-only query on the first healthy table replica."""
+        return self._failover(lambda ep: self._table_backend(ep).query(sql, parameters), validator)
+
+    def copy_to(
+        self, key: str, destination: ReplicatedHook
+    ) -> tuple[ReplicationReport, FailoverReport]:
+        """Stream one object from the first healthy source into every destination replica.
+
+        A source that breaks mid-stream aborts every destination write (no
+        partial object is committed) and the next source is tried.
+        """
+        return self._failover(lambda ep: destination.write(key, self._object_backend(ep).read(key)))
+
+    def _failover(
+        self, call: Any, validator: Validator | None = None
+    ) -> tuple[Any, FailoverReport]:
+        return failover(
+            list(self.replicas),
+            call,
+            breakers=self.breakers,
+            policy=self.failover_policy,
+            validator=validator,
+            secrets=self.secrets,
+            on_event=self._on_failover_event,
+        )
+
+    def _on_failover_event(self, kind: str, endpoint: str | None, detail: dict[str, Any]) -> None:
+        self._event(kind, endpoint=endpoint, detail=detail)
+
+    # -- health, verification, repair ------------------------------------------------
+
+    def probe(self) -> dict[str, dict[str, Any]]:
+        """Probe every replica and record its health for the failover path to use."""
+        results: dict[str, dict[str, Any]] = {}
+        for endpoint in self.replicas:
+            started = time.monotonic()
+            try:
+                self.backend(endpoint).probe()
+                healthy, detail = True, "ok"
+            except Exception as exc:
+                healthy, detail = False, describe(exc, self.secrets)
+            latency = (time.monotonic() - started) * 1000
+            self.store.record_health(endpoint.name, healthy, latency, detail)
+            results[endpoint.name] = {
+                "healthy": healthy,
+                "latency_ms": round(latency, 3),
+                "detail": detail,
+            }
+        return results
+
+    def checksums(self, key: str) -> dict[str, str | None]:
+        """Each object replica's checksum of ``key`` (None: missing; error text: unreachable)."""
+        found: dict[str, str | None] = {}
+        for endpoint in self.replicas:
+            try:
+                found[endpoint.name] = self._object_backend(endpoint).checksum(key)
+            except Exception as exc:
+                found[endpoint.name] = f"unreachable: {type(exc).__name__}"
+        return found
+
+    def repair(self, prefix: str = "") -> RepairReport:
+        """Drain this set's hints and run anti-entropy; converged replicas are identical."""
+        hints = self.store.pending_hints(self.replicas.name)
+        backends: dict[str, Backend] = {}
+        for endpoint in self.replicas:
+            try:
+                backends[endpoint.name] = self.backend(endpoint)
+            except Exception:
+                continue
+        reachable = [ep for ep in self.replicas if ep.name in backends]
+        report, settled = repair(
+            self.replicas.name, backends, reachable, hints, prefix=prefix, secrets=self.secrets
+        )
+        for endpoint in self.replicas:
+            if endpoint.name not in backends:
+                report.unreachable[endpoint.name] = "connection could not be prepared"
+        self.store.resolve_hints(settled)
+        self._event("repair", detail=report.to_dict())
+        return report
+
+
+def _chunks(payload: Payload, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Any payload as a stream of chunks, never loading a file or stream whole."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    if isinstance(payload, bytes):
+        for start in range(0, max(len(payload), 1), size):
+            yield payload[start : start + size]
+        return
+    if isinstance(payload, Path):
+        with payload.open("rb") as handle:
+            yield from iter(lambda: handle.read(size), b"")
+        return
+    if isinstance(payload, io.IOBase) or hasattr(payload, "read"):
+        yield from iter(lambda: payload.read(size), b"")
+        return
+    yield from payload
