@@ -199,8 +199,16 @@ class Evaluator:
             return PartialStr(result)
         return result
 
+    def _eval_Slice(self, node: ast.Slice) -> Any:
+        parts = [self.eval(p) for p in (node.lower, node.upper, node.step)]
+        if all(p is None or isinstance(p, int) for p in parts):
+            return slice(*parts)
+        return UNKNOWN
+
     def _eval_Subscript(self, node: ast.Subscript) -> Any:
         container, key = self.eval(node.value), self.eval(node.slice)
+        if isinstance(key, slice) and isinstance(container, (list, tuple, str)):
+            return container[key]
         try:
             if isinstance(container, dict) and _hashable(key):
                 return container.get(key, UNKNOWN)
@@ -240,6 +248,9 @@ class Evaluator:
             and all(isinstance(a, str) for a in args)
         ):
             return posixpath.join(*args)
+        if name == "range" and args and all(isinstance(a, int) for a in args):
+            span = range(*args[:3])
+            return span if len(span) <= _MAX_LOOP else UNKNOWN
         if short.startswith("V1") and complete:
             return {**kwargs, "__kind__": short}
         return self.call_hook(node, name, args, kwargs, complete)

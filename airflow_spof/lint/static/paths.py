@@ -18,8 +18,21 @@ _READ_KWARGS = re.compile(r"^(input|in|src|source|read)(_|$)|_(input|source)(_|$
 _PATH_KWARGS = re.compile(r"(path|file|filename|filepath|dir|directory|src|dst|dest|folder)s?$")
 
 
+_COPY_COMMANDS = re.compile(r"^\s*(sudo\s+)?(cp|scp|mv|rsync|aws\s+s3\s+cp|gsutil\s+cp|hdfs\s+dfs\s+-get)\b")
+
+
 def bash_paths(command: str) -> list[PathUse]:
-    """Paths in a shell command: after ``>``/``-o``/``tee`` they are written."""
+    """Paths in a shell command: after ``>``/``-o``/``tee``, or a copy's target, are written."""
+    uses: list[PathUse] = []
+    for segment in re.split(r"&&|\|\||;|\||\n", command):
+        found = _segment_paths(segment)
+        if found and _COPY_COMMANDS.match(segment) and found[-1].mode == "unknown":
+            found[-1] = PathUse(found[-1].path, "write")
+        uses.extend(found)
+    return uses
+
+
+def _segment_paths(command: str) -> list[PathUse]:
     uses: list[PathUse] = []
     for match in _SHELL_PATH.finditer(command):
         path = match.group("path")

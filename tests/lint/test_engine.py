@@ -1,0 +1,111 @@
+"""Engine behaviour on realistic DAG files: resolution of constants, imports and edges."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from airflow_spof.lint.config import LintConfig
+from airflow_spof.lint.engine import lint_paths
+from airflow_spof.lint.model import Module
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    target = tmp_path / "dags"
+    shutil.copytree(FIXTURES, target)
+    return target
+
+
+def _module(result, name: str) -> Module:
+    return next(m for m in result.modules if m.path.endswith(name))
+
+
+def _by_task(result, name: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for f in result.findings:
+        if f.where.path.endswith(name):
+            found.setdefault(f.task_id or "-", set()).add(f.code)
+    return found
+
+
+def test_airflow1_style(corpus: Path) -> None:
+    result = lint_paths([str(corpus)], LintConfig(root=corpus))
+    tasks = _by_task(result, "airflow1_style.py")
+    assert {"SPF204", "SPF401", "SPF404", "SPF101"} <= tasks["dump"]  # .update() resolved
+    assert "SPF301" in tasks["load"]  # /tmp handoff through set_downstream and >>
+    dag = _module(result, "airflow1_style.py").dags[0]
+    assert dag.dag_id == "legacy_orders"
+    assert dag.tasks["load"].upstream == {"fetch"} and dag.tasks["fetch"].upstream == {"dump"}
+
+
+def test_airflow2_style_sibling_import_groups_and_mapping(corpus: Path) -> None:
+    cfg = LintConfig(root=corpus, queues={"etl": 4}, pools={"warehouse": 1})
+    result = lint_paths([str(corpus / "airflow2_style.py")], cfg)
+    dag = _module(result, "airflow2_style.py").dags[0]
+    assert set(dag.tasks) == {"start", "wait_export", "refresh.refresh_orders",
+                              "refresh.refresh_customers", "vacuum"}
+    refresh = dag.tasks["refresh.refresh_orders"]
+    assert refresh.get("conn_id") == "pg_warehouse"  # imported constant from common/settings.py
+    assert refresh.get("retries") == 3 and refresh.upstream == {"wait_export"}
+    assert dag.tasks["vacuum"].upstream == {"refresh.refresh_orders", "refresh.refresh_customers"}
+    tasks = _by_task(result, "airflow2_style.py")
+    assert "SPF401" in tasks["vacuum"] and "SPF401" not in tasks.get("refresh.refresh_orders", set())
+    assert "SPF203" in tasks["start"] and "SPF201" not in tasks["start"]
+    assert "SPF403" in tasks["wait_export"]
+    assert "SPF302" not in tasks.get("refresh.refresh_orders", set())  # guarded by the sensor
+
+
+def test_airflow3_style_taskflow(corpus: Path) -> None:
+    result = lint_paths([str(corpus / "airflow3_style.py")], LintConfig(root=corpus))
+    dag = _module(result, "airflow3_style.py").dags[0]
+    assert dag.dag_id == "orders_v3"
+    assert dag.tasks["transform"].upstream == {"extract"}
+    assert dag.tasks["write"].upstream == {"ready", "transform"}
+    tasks = _by_task(result, "airflow3_style.py")
+    assert "SPF301" in tasks["transform"] and "SPF201" in tasks["extract"]
+    assert "SPF403" not in tasks.get("ready", set())
+    replica_codes = {f.code for f in result.findings if f.task_id is None}
+    assert {"SPF102", "SPF103", "SPF104"} <= replica_codes
+
+
+def test_dag_factory_functions_and_comprehensions(tmp_path: Path) -> None:
+    (tmp_path / "factory.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "def build(dag_id, queue):\n"
+        "    with DAG(dag_id, default_args={'retries': 1}) as d:\n"
+        "        ops = [BashOperator(task_id=f't{i}', bash_command='x', queue=queue)"
+        " for i in range(3)]\n"
+        "        ops[0] >> ops[1:]\n"
+        "    return d\n"
+        "for name in ['a', 'b']:\n"
+        "    globals()[name] = build(name, 'solo')\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path, queues={"solo": 1}))
+    dags = {d.dag_id: d for d in result.modules[0].dags}
+    assert set(dags) == {"a", "b"} and set(dags["a"].tasks) == {"t0", "t1", "t2"}
+    assert dags["a"].tasks["t2"].upstream == {"t0"}
+    assert sum(f.code == "SPF201" for f in result.findings) == 6
+
+
+def test_missing_and_empty_folders_report_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = lint_paths([str(tmp_path / "empty"), str(tmp_path / "nope")], LintConfig())
+    assert result.findings == [] and result.files == 0 and result.missing == [str(tmp_path / "nope")]
+
+
+def test_engine_never_imports_airflow() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from airflow_spof.lint.cli import main; main(['--format', 'json', '.']);"
+        "assert not any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules), 'airflow imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=FIXTURES, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
