@@ -1,0 +1,18 @@
+"""What Airflow's ProvidersManager learns about airflow-spof (entry point ``apache_airflow_provider``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_spof import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-spof",
+        "name": "airflow-spof",
+        "description": "Replicated sinks, fallback sources, shared circuit breakers and a "
+        "single-point-of-failure linter for Apache Airflow 3.",
+        "versions": [__version__],
+        "cli": ["airflow_spof.lint.airflow_cli.get_cli_commands"],
+    }
