@@ -76,7 +76,7 @@ class ReplicatedHook(BaseHook):
         self.straggler_timeout = (
             settings.straggler_timeout if straggler_timeout is None else straggler_timeout
         )
-        self.event_context = dict(event_context or {})
+        self.event_context = dict(event_context) if event_context is not None else _task_identity()
         self._backends: dict[str, Backend] = {}
 
     # -- plumbing ---------------------------------------------------------------
@@ -249,6 +249,23 @@ class ReplicatedHook(BaseHook):
         self.store.resolve_hints(settled)
         self._event("repair", detail=report.to_dict())
         return report
+
+
+def _task_identity() -> dict[str, Any]:
+    """dag_id/run_id/task_id/map_index of the running task, or nothing outside a task."""
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+    except Exception:  # not inside a task (scripts, CLI, tests of the hook alone)
+        return {}
+    map_index = getattr(ti, "map_index", -1)
+    return {
+        "dag_id": ti.dag_id,
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "map_index": None if map_index in (None, -1) else map_index,
+    }
 
 
 def _chunks(payload: Payload, size: int = CHUNK_SIZE) -> Iterator[bytes]:
