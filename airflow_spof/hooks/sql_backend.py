@@ -1,0 +1,291 @@
+"""SQL tables as replicas: verified, idempotent upserts and bounded reads on SQLAlchemy Core.
+
+Endpoint options (set by :func:`airflow_spof.sql`): ``table``, ``schema``,
+``key`` (the primary-key or unique columns upserts match on); optionally
+``url`` (see :mod:`airflow_spof.hooks.sql_connection`) and ``batch_size``.
+
+The table must already exist with a primary key or unique index on ``key``:
+its types and constraints are the data owner's decision, and a schema
+guessed from the first rows would be silently wrong. A missing table or
+constraint is a permanent error naming it.
+
+Every operation runs in one transaction with its own timeout (the endpoint
+``Timeouts.read``), enforced by the server where it can (``statement_timeout``)
+and by a watchdog that cuts the connection where it cannot (a frozen server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from airflow_spof import chaos
+from airflow_spof.core.endpoints import Endpoint
+from airflow_spof.core.errors import ChecksumMismatch, SpofError
+from airflow_spof.core.replication import WriteAck
+from airflow_spof.hooks.backend import Timeouts, register_backend
+from airflow_spof.hooks.sql_connection import Watchdog, engine_for, resolve
+from airflow_spof.hooks.sql_dialect import (
+    TableSpec,
+    begin_statements,
+    check_identifier,
+    key_filter,
+    key_params,
+    upsert_statement,
+)
+from airflow_spof.hooks.sql_errors import SqlPermanentError, SqlTimeout, sanitized
+from airflow_spof.hooks.sql_rows import Digest, Key, Row, batches, combine, hex_hash, row_hash
+
+T = TypeVar("T")
+DEFAULT_BATCH_SIZE = 500
+TABLE_PLACEHOLDER = "{table}"
+
+
+class _StaleConnection(Exception):
+    """A pooled connection died before the transaction did anything: safe to retry."""
+
+
+@register_backend("sql")
+class SqlBackend:
+    """One SQL table on one database, implementing the ``TableBackend`` protocol."""
+
+    def __init__(self, endpoint: Endpoint, timeouts: Timeouts | None = None) -> None:
+        self.endpoint = endpoint
+        self.timeouts = timeouts or Timeouts()
+        self.spec = TableSpec.from_options(dict(endpoint.options), endpoint.name)
+        self.batch_size = int(endpoint.options.get("batch_size") or DEFAULT_BATCH_SIZE)
+        target = resolve(endpoint)
+        self.secrets: tuple[str, ...] = target.secrets
+        self.dialect = target.dialect
+        self.engine = engine_for(target, self.timeouts.connect, self.timeouts.read)
+
+    def __repr__(self) -> str:
+        return f"SqlBackend({self.endpoint.name!r}, dialect={self.dialect!r})"
+
+    # -- reads ----------------------------------------------------------------
+
+    def probe(self) -> None:
+        """Raise unless the database answers ``SELECT 1`` within the timeout."""
+        self._run("probe", lambda conn: conn.exec_driver_sql("SELECT 1").scalar(), readonly=True)
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a read-only query with ``:name`` parameters and return its rows.
+
+        ``{table}`` in ``sql`` becomes this endpoint's quoted table name, so
+        one query text serves replicas whose schema or table names differ.
+        """
+        text = sql.replace(TABLE_PLACEHOLDER, self.qualified_table)
+
+        def work(conn: Connection) -> list[Row]:
+            return [dict(r) for r in conn.execute(sa.text(text), dict(parameters or {})).mappings()]
+
+        return chaos.corrupt_rows(self.endpoint, self._run("query", work, readonly=True))
+
+    def fingerprints(self) -> dict[Key, str]:
+        """Key -> hex SHA-256 of every row's canonical content (for anti-entropy)."""
+        key = self._require_key("fingerprints")
+
+        def work(conn: Connection) -> dict[Key, str]:
+            found: dict[Key, str] = {}
+            select: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(
+                self.spec.clause([])
+            )
+            result = conn.execution_options(yield_per=2000).execute(select)
+            for index, partition in enumerate(result.mappings().partitions()):
+                rows = [dict(r) for r in partition]
+                if index == 0:
+                    rows = chaos.corrupt_rows(self.endpoint, rows)
+                for row in rows:
+                    found[tuple(row[k] for k in key)] = hex_hash(row_hash(row, list(row)))
+            return found
+
+        return self._run("fingerprints", work, readonly=True)
+
+    def checksum(self) -> str:
+        """The order-independent checksum of the whole table (same rows -> same value)."""
+        return combine(self.fingerprints().values())
+
+    def fetch(self, keys: Sequence[Key]) -> list[Row]:
+        """The full rows for ``keys`` (absent keys are simply missing from the result)."""
+        key = self._require_key("fetch")
+        wanted = [tuple(k) for k in keys]
+
+        def work(conn: Connection) -> list[Row]:
+            table = self.spec.clause(key)
+            select: sa.Select[Any] = (
+                sa.select(sa.literal_column("*")).select_from(table).where(key_filter(table, key))
+            )
+            rows: list[Row] = []
+            for start in range(0, len(wanted), self.batch_size):
+                chunk = key_params(wanted[start : start + self.batch_size], key)
+                rows.extend(dict(r) for r in conn.execute(select, {"keys": chunk}).mappings())
+            return rows
+
+        return chaos.corrupt_rows(self.endpoint, self._run("fetch", work, readonly=True))
+
+    # -- writes ---------------------------------------------------------------
+
+    def upsert(self, rows: Iterable[Mapping[str, Any]] | Any) -> WriteAck:
+        """Insert or update ``rows`` by key in one transaction, verified before commit.
+
+        ``rows``: a list or any iterable of dicts (consumed once, batch by
+        batch) or a pandas DataFrame. After each batch the written keys are
+        read back in the same transaction; if count or content checksum differ
+        from what was sent, :class:`ChecksumMismatch` rolls everything back.
+        """
+        key = self._require_key("upsert")
+        return self._run("upsert", lambda conn: self._upsert(conn, rows, key))
+
+    def _upsert(self, conn: Connection, rows: Any, key: tuple[str, ...]) -> WriteAck:
+        sent, stored = Digest(), Digest()
+        seen: set[Key] = set()
+        columns: list[str] = []
+        statement: sa.Insert | None = None
+        for index, batch in enumerate(batches(rows, self.batch_size)):
+            if statement is None:
+                columns = self._columns(batch[0], key)
+                statement = upsert_statement(self.dialect, self.spec, columns)
+            written = self._check_batch(batch, columns, key, seen)
+            for row in batch:
+                sent.add(row, columns)
+            conn.execute(
+                statement, chaos.corrupt_rows(self.endpoint, batch) if index == 0 else batch
+            )
+            stored.merge(self._read_back(conn, columns, key, written))
+        if sent != stored:
+            raise ChecksumMismatch(
+                f"{self.endpoint.name}: upsert of {sent.count} row(s) read back "
+                f"{stored.count} row(s) with different content; rolled back",
+                sent.checksum,
+                stored.checksum,
+            )
+        return WriteAck(checksum=sent.checksum, size=sent.count)
+
+    def _read_back(
+        self, conn: Connection, columns: list[str], key: tuple[str, ...], keys: list[Key]
+    ) -> Digest:
+        table = self.spec.clause(columns)
+        select = sa.select(*(table.c[c] for c in columns)).where(key_filter(table, key))
+        digest = Digest()
+        for row in conn.execute(select, {"keys": key_params(keys, key)}).mappings():
+            digest.add(dict(row), columns)
+        return digest
+
+    def delete(self, keys: Sequence[Key]) -> int:
+        """Remove rows by key in one transaction; returns how many existed."""
+        key = self._require_key("delete")
+        wanted = [tuple(k) for k in keys]
+
+        def work(conn: Connection) -> int:
+            table = self.spec.clause(key)
+            statement = sa.delete(table).where(key_filter(table, key))
+            removed = 0
+            for start in range(0, len(wanted), self.batch_size):
+                chunk = key_params(wanted[start : start + self.batch_size], key)
+                removed += conn.execute(statement, {"keys": chunk}).rowcount
+            return removed
+
+        return self._run("delete", work)
+
+    # -- plumbing -------------------------------------------------------------
+
+    @property
+    def qualified_table(self) -> str:
+        """The schema-qualified table name as this dialect quotes it."""
+        return str(self.engine.dialect.identifier_preparer.format_table(self.spec.clause([])))
+
+    def _require_key(self, operation: str) -> tuple[str, ...]:
+        if not self.spec.key:
+            raise SqlPermanentError(
+                f"{self.endpoint.name}: {operation} needs key columns; declare them with "
+                "sql(..., key='id') or key=('a', 'b')"
+            )
+        return self.spec.key
+
+    def _columns(self, first: Row, key: tuple[str, ...]) -> list[str]:
+        columns = [check_identifier(c, "column", self.endpoint.name) for c in first]
+        missing = [k for k in key if k not in first]
+        if missing:
+            raise SqlPermanentError(
+                f"{self.endpoint.name}: rows lack key column(s) {missing}; every row needs "
+                f"{list(key)}"
+            )
+        return columns
+
+    def _check_batch(
+        self, batch: list[Row], columns: list[str], key: tuple[str, ...], seen: set[Key]
+    ) -> list[Key]:
+        """Same columns in every row, no NULL or repeated key: ambiguity is an error."""
+        expected = set(columns)
+        keys: list[Key] = []
+        for row in batch:
+            if row.keys() != expected:
+                extra = sorted(set(row) - expected)
+                for column in extra:
+                    check_identifier(column, "column", self.endpoint.name)
+                raise SqlPermanentError(
+                    f"{self.endpoint.name}: a row has columns {sorted(row)}, the first had "
+                    f"{sorted(expected)}; all rows of one write need the same columns"
+                )
+            row_key = tuple(row[k] for k in key)
+            if any(v is None for v in row_key):
+                raise SqlPermanentError(f"{self.endpoint.name}: a row has a NULL key {row_key}")
+            if row_key in seen:
+                raise SqlPermanentError(
+                    f"{self.endpoint.name}: key {row_key} appears twice in one write; "
+                    "which version wins would be arbitrary"
+                )
+            seen.add(row_key)
+            keys.append(row_key)
+        return keys
+
+    def _run(self, operation: str, work: Callable[[Connection], T], readonly: bool = False) -> T:
+        """One transaction with chaos, a timeout, one retry of a stale pooled connection."""
+        chaos.before(self.endpoint, operation, timeout=self.timeouts.read)
+        where = f"{self.endpoint.name}: {operation}"
+        try:
+            for allow_retry in (True, False):
+                try:
+                    return self._attempt(work, readonly, allow_retry, where)
+                except _StaleConnection:
+                    continue
+            raise AssertionError("unreachable: the second attempt never retries")
+        except SpofError:
+            raise
+        except Exception as exc:
+            raise sanitized(exc, where, self.secrets) from None
+
+    def _attempt(
+        self, work: Callable[[Connection], T], readonly: bool, allow_retry: bool, where: str
+    ) -> T:
+        with self.engine.connect() as conn:
+            dog = Watchdog(conn.connection.dbapi_connection, self.timeouts.read)
+            try:
+                with conn.begin() as transaction:
+                    try:
+                        for statement in begin_statements(
+                            self.dialect, self.timeouts.read, readonly
+                        ):
+                            conn.exec_driver_sql(statement)
+                    except sa.exc.DBAPIError as exc:
+                        if allow_retry and exc.connection_invalidated and not dog.fired:
+                            raise _StaleConnection() from None
+                        raise
+                    result = work(conn)
+                    if readonly:
+                        transaction.rollback()
+                    return result
+            except Exception:
+                if dog.fired:
+                    raise SqlTimeout(
+                        f"{where}: no answer within {self.timeouts.read:g}s; "
+                        "connection cut and discarded"
+                    ) from None
+                raise
+            finally:
+                dog.disarm()
+                if dog.fired and not conn.invalidated:
+                    conn.invalidate()

@@ -1,0 +1,149 @@
+"""What differs between PostgreSQL, MySQL/MariaDB and SQLite: identifiers, upserts, timeouts.
+
+Identifiers never reach SQL as text: they are checked against a strict
+pattern, then rendered by SQLAlchemy through the dialect's identifier
+preparer (so reserved words like ``order`` are quoted correctly). A name that
+fails the check is a :class:`UnsafeIdentifier`, before any SQL is built.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from airflow_spof.core.errors import PermanentError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class UnsafeIdentifier(PermanentError):
+    """A schema, table or column name that is not a plain identifier (possible injection)."""
+
+
+def check_identifier(name: Any, what: str, where: str = "") -> str:
+    """Return ``name`` if it is a plain identifier, else raise naming the bad value."""
+    if isinstance(name, str) and _IDENTIFIER.match(name):
+        return name
+    prefix = f"{where}: " if where else ""
+    raise UnsafeIdentifier(
+        f"{prefix}{what} name {name!r} is not a safe SQL identifier "
+        "(letters, digits and _, starting with a letter or _, at most 63 characters); "
+        "nothing was sent to the database"
+    )
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The target table of an endpoint: schema, name and key columns, all validated."""
+
+    table: str
+    schema: str | None
+    key: tuple[str, ...]
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], where: str) -> TableSpec:
+        schema = options.get("schema")
+        key = options.get("key") or ()
+        return cls(
+            table=check_identifier(options.get("table"), "table", where),
+            schema=check_identifier(schema, "schema", where) if schema else None,
+            key=tuple(check_identifier(k, "key column", where) for k in key),
+        )
+
+    def clause(self, columns: Sequence[str]) -> sa.TableClause:
+        """A lightweight table construct for ``columns`` (no reflection round trip)."""
+        return sa.table(self.table, *(sa.column(c) for c in columns), schema=self.schema)
+
+
+def upsert_statement(dialect: str, spec: TableSpec, columns: Sequence[str]) -> sa.Insert:
+    """The dialect's native insert-or-update by key, for executemany over ``columns``.
+
+    PostgreSQL and SQLite: ``INSERT .. ON CONFLICT (key) DO UPDATE .. WHERE
+    changed`` (a re-run touches no row). MySQL/MariaDB: ``INSERT .. ON
+    DUPLICATE KEY UPDATE``.
+    """
+    table = spec.clause(columns)
+    values = [c for c in columns if c not in spec.key]
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        if not values:
+            return stmt.on_conflict_do_nothing(index_elements=list(spec.key))
+        changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in values))
+        return stmt.on_conflict_do_update(
+            index_elements=list(spec.key),
+            set_={c: stmt.excluded[c] for c in values},
+            where=changed,
+        )
+    if dialect in ("mysql", "mariadb"):
+        my = mysql.insert(table)
+        # MySQL needs at least one assignment; key = key is a no-op.
+        updates = {c: my.inserted[c] for c in values} or {spec.key[0]: table.c[spec.key[0]]}
+        return my.on_duplicate_key_update(updates)
+    raise PermanentError(f"no native upsert for SQL dialect {dialect!r}")
+
+
+def key_filter(table: sa.TableClause, key: Sequence[str], name: str = "keys") -> Any:
+    """``WHERE key IN :keys`` (a row-value IN for composite keys), with an expanding bind."""
+    param: sa.BindParameter[Any] = sa.bindparam(name, expanding=True)
+    if len(key) == 1:
+        return table.c[key[0]].in_(param)
+    return sa.tuple_(*(table.c[k] for k in key)).in_(param)
+
+
+def key_params(keys: Sequence[tuple[Any, ...]], key: Sequence[str]) -> list[Any]:
+    return [k[0] for k in keys] if len(key) == 1 else [tuple(k) for k in keys]
+
+
+def begin_statements(dialect: str, timeout: float, readonly: bool) -> list[str]:
+    """Statements that open every transaction: its own timeout, and read-only when reading.
+
+    They are also the liveness check of a pooled connection: if the first one
+    fails on a dead connection, nothing was written and a retry is safe.
+    """
+    millis = max(1, math.ceil(timeout * 1000))
+    if dialect == "postgresql":
+        statements = [f"SET LOCAL statement_timeout = {millis}"]
+        if readonly:
+            statements.insert(0, "SET TRANSACTION READ ONLY")
+        return statements
+    if dialect in ("mysql", "mariadb"):
+        seconds = max(1, math.ceil(timeout))
+        statements = [f"SET SESSION innodb_lock_wait_timeout = {seconds}"]
+        if readonly:
+            statements.insert(0, "SET TRANSACTION READ ONLY")
+        return statements
+    return []
+
+
+def connect_args(dialect: str, connect_timeout: float, read_timeout: float) -> dict[str, Any]:
+    """Driver-level limits: connect timeout, and socket timeouts where the driver has them.
+
+    libpq rounds connect timeouts below 2 s up to 2 s and has no read timeout:
+    a frozen PostgreSQL is cut off by the operation watchdog instead.
+    """
+    if dialect == "postgresql":
+        return {
+            "connect_timeout": max(2, math.ceil(connect_timeout)),
+            "options": "-c timezone=UTC",
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+    if dialect in ("mysql", "mariadb"):
+        return {
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "write_timeout": read_timeout,
+            "init_command": "SET time_zone = '+00:00'",
+        }
+    if dialect == "sqlite":
+        return {"timeout": read_timeout, "check_same_thread": False}
+    return {}

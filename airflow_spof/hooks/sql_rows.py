@@ -1,0 +1,171 @@
+"""Rows in, rows out: batching of user input and the content checksum used to verify writes.
+
+The checksum is computed on the client from a canonical encoding of each row,
+so the same logical row hashes the same whatever dialect stored it (PostgreSQL
+returns ``Decimal``, SQLite ``int``, MariaDB ``1`` for ``True``). The checksum
+of a set of rows is the sum of the per-row SHA-256 values modulo 2**256: order
+does not matter and, unlike XOR, two identical rows do not cancel out.
+
+A value the database changed on the way in (a float squeezed into a REAL, a
+number rounded by NUMERIC(10,2)) hashes differently: verification reports it
+instead of accepting silently altered data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+Row = dict[str, Any]
+Key = tuple[Any, ...]
+
+_MODULUS = 1 << 256
+
+
+def canonical(value: Any) -> str | None:
+    """A dialect-independent text form of one column value (None stays NULL)."""
+    value = _native(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return _number(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return str(value)
+
+
+def _number(value: int | float | decimal.Decimal) -> str | None:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        value = decimal.Decimal(repr(value))
+    number = decimal.Decimal(value).normalize()
+    return "0" if number.is_zero() else format(number, "f")
+
+
+def _native(value: Any) -> Any:
+    """Unwrap numpy / pandas scalars and missing-value markers into plain Python."""
+    if value is None:
+        return None
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        if type(value).__name__ in ("NaTType", "NAType"):
+            return None
+        if hasattr(value, "to_pydatetime"):
+            return value.to_pydatetime()
+    if module.startswith("numpy") and hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def row_hash(row: Mapping[str, Any], columns: Sequence[str]) -> int:
+    """SHA-256 of the canonical encoding of ``columns`` of one row, as an integer."""
+    encoded = json.dumps(
+        [[column, canonical(row.get(column))] for column in sorted(columns)],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return int.from_bytes(hashlib.sha256(encoded).digest(), "big")
+
+
+def hex_hash(value: int) -> str:
+    return f"{value:064x}"
+
+
+class Digest:
+    """Count and order-independent checksum of a set of rows, built incrementally."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._sum = 0
+
+    def add(self, row: Mapping[str, Any], columns: Sequence[str]) -> None:
+        self.add_hash(row_hash(row, columns))
+
+    def add_hash(self, value: int) -> None:
+        self.count += 1
+        self._sum = (self._sum + value) % _MODULUS
+
+    def merge(self, other: Digest) -> None:
+        self.count += other.count
+        self._sum = (self._sum + other._sum) % _MODULUS
+
+    @property
+    def checksum(self) -> str:
+        return hex_hash(self._sum)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Digest) and (self.count, self._sum) == (other.count, other._sum)
+
+
+def rows_checksum(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """The checksum of ``rows`` (all their columns unless given): what a write acknowledges.
+
+    Useful in read validators: compare what a replica returned with the
+    checksum a write reported.
+    """
+    digest = Digest()
+    for row in rows:
+        digest.add(row, columns if columns is not None else list(row))
+    return digest.checksum
+
+
+def combine(hashes: Iterable[str]) -> str:
+    """Combine per-row hex hashes (from ``fingerprints()``) into one table checksum."""
+    digest = Digest()
+    for value in hashes:
+        digest.add_hash(int(value, 16))
+    return digest.checksum
+
+
+def batches(rows: Any, size: int) -> Iterator[list[Row]]:
+    """Rows from a list, any iterable of mappings or a pandas DataFrame, ``size`` at a time.
+
+    Streaming: an iterable is consumed batch by batch, a DataFrame sliced, so
+    memory is bounded by the batch size, not the payload.
+    """
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    if _is_dataframe(rows):
+        for start in range(0, len(rows), size):
+            records = rows.iloc[start : start + size].to_dict("records")
+            yield [{str(k): _native(v) for k, v in r.items()} for r in records]
+        return
+    if isinstance(rows, (Mapping, str, bytes)):
+        raise TypeError("rows must be a list of dicts, an iterable of dicts or a DataFrame")
+    batch: list[Row] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise TypeError(f"each row must be a mapping of column -> value, got {type(row)}")
+        batch.append({str(k): _native(v) for k, v in row.items()})
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _is_dataframe(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and hasattr(value, "iloc")
