@@ -127,7 +127,7 @@ class MotoRegion:
         return conn_env_name(conn_id), json.dumps(self.connection(**kwargs))
 
     def client(self, **config: Any) -> Any:
-        """A plain boto3 client for arranging and inspecting test state (not for the code under test)."""
+        """A plain boto3 client to arrange and inspect test state (not for code under test)."""
         import boto3
         from botocore.config import Config
 
