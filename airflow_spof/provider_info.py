@@ -15,4 +15,16 @@ def get_provider_info() -> dict[str, Any]:
         "single-point-of-failure linter for Apache Airflow 3.",
         "versions": [__version__],
         "cli": ["airflow_spof.lint.airflow_cli.get_cli_commands"],
+        "integrations": [
+            {
+                "integration-name": "airflow-spof",
+                "tags": ["software"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "airflow-spof",
+                "python-modules": ["airflow_spof.triggers.availability"],
+            }
+        ],
     }
