@@ -42,6 +42,7 @@ class FanOut:
         self._started = threading.Event()
         self._lock = threading.Lock()
         self.bytes_read = 0
+        self.source_error: BaseException | None = None
 
     def stream(self, index: int) -> Iterator[bytes]:
         """The chunks for consumer ``index``; starts the producer on first use."""
@@ -78,6 +79,7 @@ class FanOut:
                 if not any(self._alive):
                     return
         except Exception as exc:
+            self.source_error = exc
             for index, q in enumerate(self._queues):
                 self._put(index, q, SourceFailed(f"source stream failed: {exc}"))
             return

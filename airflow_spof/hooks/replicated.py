@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from airflow.sdk import BaseHook
 
+from airflow_spof import metrics
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.errors import ErrorClass, describe, register_type
 from airflow_spof.core.failover import FailoverPolicy, Validator, failover
@@ -135,7 +136,13 @@ class ReplicatedHook(BaseHook):
             finally:
                 fan.abandon(index[endpoint.name])
 
-        return self._replicate(write_one, item=key)
+        try:
+            return self._replicate(write_one, item=key)
+        except ConsistencyNotReached:
+            if fan.source_error is not None:
+                # The source broke, not the replicas: let failover judge the source's error.
+                raise fan.source_error from None
+            raise
 
     def write_rows(self, rows: Sequence[Row] | Any, item: str = "rows") -> ReplicationReport:
         """Upsert rows (list of dicts or a DataFrame) into every table replica."""
@@ -198,6 +205,8 @@ class ReplicatedHook(BaseHook):
 
     def _on_failover_event(self, kind: str, endpoint: str | None, detail: dict[str, Any]) -> None:
         self._event(kind, endpoint=endpoint, detail=detail)
+        if kind == "breaker_open" and endpoint:
+            metrics.record_breaker_open(endpoint)
 
     # -- health, verification, repair ------------------------------------------------
 

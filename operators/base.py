@@ -1,0 +1,145 @@
+"""What every resilient operator shares: policies, the hook, lineage, metrics, callbacks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from airflow.sdk import AssetAlias, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_spof import lineage, metrics
+from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError
+from airflow_spof.core.failover import FailoverPolicy, PermanentFailure
+from airflow_spof.core.reports import FailoverReport, ReplicationReport
+from airflow_spof.core.retry import RetryPolicy
+from airflow_spof.hooks.backend import Timeouts
+from airflow_spof.hooks.replicated import ReplicatedHook
+from airflow_spof.quality import QualityGate
+from airflow_spof.settings import SpofSettings
+
+DegradedCallback = Callable[[dict[str, Any]], Any]
+
+
+def as_replicas(value: Replicas | Endpoint | Sequence[Endpoint], role: str) -> Replicas:
+    """Accept a replica set, one endpoint or a list; reads need no write consistency."""
+    if isinstance(value, Replicas):
+        return value
+    endpoints = [value] if isinstance(value, Endpoint) else list(value)
+    try:
+        return Replicas(*endpoints, write_consistency="one")
+    except ReplicaSetError as exc:
+        raise ReplicaSetError(f"{role}: {exc}") from None
+
+
+class SpofBaseOperator(BaseOperator):
+    """Base for operators that read with failover and/or write to replicas.
+
+    :param asset_alias: name of the AssetAlias outlet carrying the lineage of
+        fallbacks (default ``spof:<dag_id>.<task_id>``).
+    :param expectations: great-expectations checks applied to what a source
+        returns; failing data makes failover try the next source.
+    :param attempts: tries per endpoint; :param attempt_timeout: seconds per try;
+    :param deadline: seconds for the whole read; :param hedge_after: start the
+        next source when the current one is silent this long.
+    :param on_degraded: callables (or Airflow notifiers) called with the
+        context, plus ``spof_report``, when a write reached W but not every replica.
+    """
+
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        asset_alias: str | None = None,
+        expectations: Sequence[Any] | None = None,
+        attempts: int | None = None,
+        attempt_timeout: float | None = None,
+        deadline: float | None = None,
+        hedge_after: float | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        on_degraded: DegradedCallback | Iterable[DegradedCallback] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.quality_gate = QualityGate(expectations) if expectations else None
+        self.attempts = attempts
+        self.attempt_timeout = attempt_timeout
+        self.deadline = deadline
+        self.hedge_after = hedge_after
+        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
+        if on_degraded is None:
+            self.on_degraded: list[DegradedCallback] = []
+        elif callable(on_degraded):
+            self.on_degraded = [on_degraded]
+        else:
+            self.on_degraded = list(on_degraded)
+        self.asset_alias = asset_alias or f"spof:{self.dag_id}.{self.task_id}"
+        self.outlets = [*self.outlets, AssetAlias(self.asset_alias)]
+
+    def failover_policy(self) -> FailoverPolicy:
+        base = SpofSettings.load().failover
+        retry = RetryPolicy(
+            attempts=self.attempts or base.retry.attempts,
+            attempt_timeout=self.attempt_timeout or base.retry.attempt_timeout,
+            backoff=base.retry.backoff,
+        )
+        return FailoverPolicy(retry=retry, deadline=self.deadline, hedge_after=self.hedge_after)
+
+    def hook(self, replicas: Replicas) -> ReplicatedHook:
+        return ReplicatedHook(
+            replicas, failover_policy=self.failover_policy(), timeouts=self.timeouts
+        )
+
+    def finish(
+        self,
+        context: Any,
+        *,
+        sources: Replicas | None = None,
+        source_item: str | None = None,
+        failover: FailoverReport | None = None,
+        replicas: Replicas | None = None,
+        replica_item: str | None = None,
+        replication: ReplicationReport | None = None,
+    ) -> dict[str, Any]:
+        """Emit asset events and metrics, run degraded callbacks; return the XCom report."""
+        events = lineage.asset_events(
+            sources=sources or (),
+            source_item=source_item,
+            failover=failover,
+            replicas=replicas or (),
+            replica_item=replica_item,
+            replication=replication,
+        )
+        lineage.emit(context, self.asset_alias, events)
+        result: dict[str, Any] = {}
+        if failover is not None:
+            metrics.record_failover(failover, self.task_id)
+            result["failover"] = failover.to_dict()
+            if failover.fell_back:
+                self.log.warning(
+                    "served by fallback %s after %s", failover.served_by, failover.fallback_from
+                )
+        if replication is not None:
+            metrics.record_replication(replication, self.task_id)
+            result["replication"] = replication.to_dict()
+            if replication.degraded:
+                self.log.warning(
+                    "write reached %s of %s replicas; lagging: %s (hinted for repair)",
+                    len(replication.acknowledged),
+                    len(replication.outcomes),
+                    replication.lagging,
+                )
+                for callback in self.on_degraded:
+                    callback({**context, "spof_report": result["replication"]})
+        return result
+
+    @contextlib.contextmanager
+    def permanent_errors_fail_fast(self) -> Iterator[None]:
+        """A permanent error (bad credentials, missing table) is not helped by a task retry."""
+        try:
+            yield
+        except PermanentFailure as exc:
+            raise AirflowFailException(str(exc)) from exc
