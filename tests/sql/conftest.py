@@ -28,6 +28,7 @@ from airflow_spof.testing.postgres import PostgresCluster
 # Planted in the PostgreSQL connections (trust auth ignores it): it must never show up.
 SECRET = "Pl4nted-Sql-S3cret-9f2c"
 CONN_IDS = {"pg1": "spof_pg1", "pg2": "spof_pg2", "maria": "spof_maria", "lite": "spof_lite"}
+REGIONS = {"pg1": "eu-west", "pg2": "us-east", "maria": "eu-central", "lite": "onprem"}
 
 
 @dataclass
@@ -108,8 +109,10 @@ class Tables:
     dbs: Databases
     name: str
 
-    def endpoint(self, db: str, **options: Any) -> Endpoint:
-        ep = sql(CONN_IDS[db], table=self.name, key="id", name=db)
+    def endpoint(
+        self, db: str, table: str | None = None, key: Any = "id", **options: Any
+    ) -> Endpoint:
+        ep = sql(CONN_IDS[db], table=table or self.name, key=key, name=db, region=REGIONS[db])
         if options:
             ep = Endpoint(**{**ep.to_dict(), "options": {**ep.options, **options}})
         return ep

@@ -96,14 +96,7 @@ def test_composite_key(tables: Any, db: str) -> None:
     engine = tables.admin(db)
     table.create(engine)
     try:
-        ep = tables.endpoint(db)
-        ep = type(ep)(
-            **{
-                **ep.to_dict(),
-                "options": {**ep.options, "table": table.name, "key": ["region", "day"]},
-            }
-        )
-        backend = SqlBackend(ep)
+        backend = SqlBackend(tables.endpoint(db, table=table.name, key=["region", "day"]))
         data = [{"region": r, "day": d, "total": d * 10} for r in ("eu", "us") for d in range(5)]
         ack = backend.upsert(data)
         assert backend.upsert(data) == ack
@@ -128,8 +121,7 @@ def test_ambiguous_input_is_rejected_before_writing(tables: Any, rows: Any) -> N
 
 @pytest.mark.parametrize("db", DIALECTS)
 def test_missing_table_is_permanent_and_names_it(tables: Any, rows: Any, db: str) -> None:
-    ep = tables.endpoint(db)
-    ep = type(ep)(**{**ep.to_dict(), "options": {**ep.options, "table": "no_such_table"}})
+    backend = SqlBackend(tables.endpoint(db, table="no_such_table"))
     with pytest.raises(SqlPermanentError, match="no_such_table") as caught:
-        SqlBackend(ep).upsert(rows(1))
+        backend.upsert(rows(1))
     assert classify(caught.value) is ErrorClass.PERMANENT
