@@ -51,6 +51,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--inventory-format",), {"choices": ["table", "json"], "default": "table"}),
     (("--color",), {"choices": ["auto", "always", "never"], "default": "auto"}),
+    (
+        ("--jobs",),
+        {
+            "type": int,
+            "default": None,
+            "help": "processes to use (default: one per core for 200+ files)",
+        },
+    ),
 ]
 """Every lint option once, so argparse and the ``airflow spof lint`` command agree."""
 
@@ -102,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     cfg.ignore = [*cfg.ignore, *(_codes(args.ignore) or [])]
     if args.fail_on:
         cfg.fail_on = Severity.parse(args.fail_on)
-    result = lint_paths(paths, cfg)
+    result = lint_paths(paths, cfg, jobs=args.jobs, keep_modules=args.inventory)
     for missing in result.missing:
         print(
             f"airflow-spof lint: warning: {missing} does not exist; nothing to check there",

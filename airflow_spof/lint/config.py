@@ -46,6 +46,7 @@ class LintConfig:
     exclude: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING
     root: Path = field(default_factory=Path.cwd)
+    _relative_cache: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def enabled(self, code: str, path: str | None = None) -> bool:
         """A code runs when selected, not ignored and not ignored for this file."""
@@ -69,10 +70,14 @@ class LintConfig:
         return any(fnmatch.fnmatchcase(conn_id, p) for p in self.ha_connections)
 
     def _relative(self, path: str) -> str:
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
+        cached = self._relative_cache.get(path)
+        if cached is None:
+            try:
+                cached = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                cached = Path(path).as_posix()
+            self._relative_cache[path] = cached
+        return cached
 
 
 def _matches(rel: str, pattern: str) -> bool:

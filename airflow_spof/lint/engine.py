@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,9 @@ from airflow_spof.lint.static.interpreter import Interpreter
 _SKIP_DIRS = frozenset(
     {"__pycache__", ".git", ".venv", "venv", "node_modules", "site-packages", ".tox", "build"}
 )
+
+
+PARALLEL_THRESHOLD = 200
 
 
 class LintInternalError(RuntimeError):
@@ -97,23 +102,63 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def lint_paths(paths: Iterable[str], cfg: LintConfig) -> LintResult:
-    """The whole run: every file, findings sorted by location."""
+def lint_file(
+    path: Path, cfg: LintConfig, loader: ModuleLoader
+) -> tuple[list[Finding], Module | None]:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [syntax_error(str(path), 1, 1, f"not UTF-8 text ({exc.reason})", cfg)], None
+    return lint_source(source, str(path), cfg, loader)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(cfg: LintConfig, roots: list[Path], keep_modules: bool) -> None:
+    _worker.update(cfg=cfg, loader=ModuleLoader(roots, build_scope), keep=keep_modules)
+
+
+def _lint_in_worker(path: Path) -> tuple[list[Finding], Module | None]:
+    findings, module = lint_file(path, _worker["cfg"], _worker["loader"])
+    return findings, module if _worker["keep"] else None
+
+
+def default_jobs(file_count: int) -> int:
+    """Processes worth starting: one per core for large trees, none for a pre-commit batch."""
+    if file_count < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def lint_paths(
+    paths: Iterable[str], cfg: LintConfig, jobs: int | None = None, keep_modules: bool = True
+) -> LintResult:
+    """The whole run: every file, findings sorted by location.
+
+    Large trees are split over ``jobs`` forked processes; ``keep_modules=False``
+    skips sending extracted facts back when only findings are needed.
+    """
     paths = list(paths)
     files, missing = discover(paths, cfg)
     roots = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths if Path(p).exists()]
-    loader = ModuleLoader(roots or [Path.cwd()], build_scope)
+    roots = roots or [Path.cwd()]
     result = LintResult(files=len(files), missing=missing)
-    for file in files:
-        try:
-            source = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            finding = syntax_error(str(file), 1, 1, f"not UTF-8 text ({exc.reason})", cfg)
-            result.findings.append(finding)
-            continue
-        findings, module = lint_source(source, str(file), cfg, loader)
+    jobs = default_jobs(len(files)) if jobs is None else max(1, jobs)
+    if jobs > 1 and len(files) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_init_worker, initargs=(cfg, roots, keep_modules)
+        ) as pool:
+            outcomes = list(
+                pool.map(_lint_in_worker, files, chunksize=max(1, len(files) // (jobs * 4)))
+            )
+    else:
+        loader = ModuleLoader(roots, build_scope)
+        outcomes = [lint_file(file, cfg, loader) for file in files]
+    for findings, module in outcomes:
         result.findings.extend(findings)
-        if module is not None:
+        if module is not None and keep_modules:
             result.modules.append(module)
     result.findings.sort(key=Finding.sort_key)
     return result

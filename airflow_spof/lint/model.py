@@ -117,6 +117,7 @@ class Task:
     paths: list[PathUse] = field(default_factory=list)
     upstream: set[str] = field(default_factory=set)
     where: Location | None = None
+    replica_valued: bool | None = field(default=None, repr=False, compare=False)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.kwargs.get(key, default)
@@ -133,9 +134,13 @@ class Dag:
     dag_id: str
     tasks: dict[str, Task] = field(default_factory=dict)
     where: Location | None = None
+    _ancestors: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def ancestors(self, task_id: str) -> set[str]:
-        """Every task that must finish before ``task_id`` starts."""
+        """Every task that must finish before ``task_id`` starts (memoised: rules run after
+        extraction, when the graph no longer changes)."""
+        if task_id in self._ancestors:
+            return self._ancestors[task_id]
         seen: set[str] = set()
         stack = list(self.tasks[task_id].upstream) if task_id in self.tasks else []
         while stack:
@@ -144,6 +149,7 @@ class Dag:
                 continue
             seen.add(current)
             stack.extend(self.tasks[current].upstream)
+        self._ancestors[task_id] = seen
         return seen
 
 

@@ -7,7 +7,7 @@ lets the static engine and the cluster policy agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +56,9 @@ def has_fallback(task: Task) -> bool:
     """Replicas, a failover operator, or a replica-aware hook count as a fallback."""
     if task.uses_replicas or task.operator in REPLICATED_OPERATORS:
         return True
-    return any(isinstance(v, ReplicaSet) for v in _walk_values(task.kwargs))
+    if task.replica_valued is None:
+        task.replica_valued = any(isinstance(v, ReplicaSet) for v in _walk_values(task.kwargs))
+    return task.replica_valued
 
 
 def is_guard(task: Task) -> bool:
@@ -146,10 +148,10 @@ def seconds(value: Any) -> float | None:
 def pinned_hosts(value: Any, path: tuple[str, ...] = ()) -> list[str]:
     """Hostnames a pod spec pins to (node_selector, node_name, required affinity)."""
     found: list[str] = []
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key, inner in value.items():
             k = str(key).replace("_", "").lower()
-            if k == "nodeselector" and isinstance(inner, Mapping):
+            if k == "nodeselector" and isinstance(inner, dict):
                 host = inner.get("kubernetes.io/hostname")
                 if isinstance(host, str):
                     found.append(host)
@@ -174,7 +176,7 @@ def _required(path: tuple[str, ...]) -> bool:
 def _expression_hosts(expressions: Any) -> list[str]:
     hosts: list[str] = []
     for expr in expressions if isinstance(expressions, (list, tuple)) else []:
-        if not isinstance(expr, Mapping):
+        if not isinstance(expr, dict):
             continue
         key = expr.get("key")
         values = expr.get("values")
@@ -193,7 +195,7 @@ def _expression_hosts(expressions: Any) -> list[str]:
 def _strings(value: Any, depth: int = 0) -> Iterator[str]:
     if isinstance(value, str):
         yield value
-    elif depth < 3 and isinstance(value, Mapping):
+    elif depth < 3 and isinstance(value, dict):
         for inner in value.values():
             yield from _strings(inner, depth + 1)
     elif depth < 3 and isinstance(value, (list, tuple)):
@@ -202,7 +204,7 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
 
 
 def _walk_values(value: Any, depth: int = 0) -> Iterator[Any]:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for inner in value.values():
             yield inner
             if depth < 2:

@@ -35,7 +35,9 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
 def _pinned_node(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     hosts: list[str] = []
     for key in _POD_KWARGS:
-        value = task.get(key)
+        value = task.kwargs.get(key)
+        if value is None:
+            continue
         if key == "node_selector":
             value = {"node_selector": value}
         hosts.extend(classify.pinned_hosts(value))

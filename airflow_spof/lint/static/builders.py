@@ -103,9 +103,9 @@ def call_taskflow(
     it: Interpreter, factory: TaskFactory, node: ast.Call, args: list[Any], kwargs: dict[str, Any]
 ) -> TaskRef:
     """Calling a ``@task`` function creates a task; XComArg arguments become edges."""
-    if factory.body is None:
-        factory.body = analyze_body(factory.node, factory.scope)
-    body = factory.body
+    body = it.bodies.get(id(factory.node))
+    if body is None:
+        body = it.bodies[id(factory.node)] = analyze_body(factory.node, factory.scope)
     dag = it.current_dag()
     effective, inherited, complete = _effective(dag, factory.kwargs)
     raw_id = factory.kwargs.get("task_id", factory.node.name)

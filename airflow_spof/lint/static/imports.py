@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+_NEVER_LOCAL = frozenset(sys.stdlib_module_names) | {
+    "airflow",
+    "airflow_spof",
+    "pendulum",
+    "pandas",
+    "numpy",
+    "kubernetes",
+    "boto3",
+    "requests",
+}
 ScopeBuilder = Callable[[ast.Module, str, "ModuleLoader"], dict[str, Any]]
 
 
@@ -18,11 +29,20 @@ class ModuleLoader:
         self._build = build
         self._cache: dict[Path, dict[str, Any] | None] = {}
         self._loading: set[Path] = set()
+        self._found: dict[tuple[str, int, str], Path | None] = {}
 
     def find(self, module: str, level: int, from_file: str) -> Path | None:
         """The file a module name refers to, searched from the importing file upwards."""
         if not module and level == 0:
             return None
+        if level == 0 and module.split(".")[0] in _NEVER_LOCAL:
+            return None
+        key = (module, level, str(Path(from_file).parent))
+        if key not in self._found:
+            self._found[key] = self._search(module, level, from_file)
+        return self._found[key]
+
+    def _search(self, module: str, level: int, from_file: str) -> Path | None:
         here = Path(from_file).resolve().parent
         parts = module.split(".") if module else []
         if level > 0:

@@ -16,6 +16,7 @@ from airflow_spof.lint.static import edges
 from airflow_spof.lint.static.evaluator import Evaluator, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.values import (
+    BodyFacts,
     DagFactory,
     DagValue,
     FunctionValue,
@@ -48,6 +49,7 @@ class Interpreter(Evaluator):
         self.dag_factories: list[DagFactory] = []
         self.orphan: DagValue | None = None
         self.returned_paths: dict[tuple[str, str], list[str]] = {}
+        self.bodies: dict[int, BodyFacts] = {}
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
@@ -255,9 +257,7 @@ class Interpreter(Evaluator):
             return None
         if isinstance(owner, TaskFactory):
             if attr == "override":
-                return TaskFactory(
-                    owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope, owner.body
-                )
+                return TaskFactory(owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope)
             if attr == "partial":
                 return PartialValue(owner, kwargs, node)
             if attr in {"expand", "expand_kwargs"}:

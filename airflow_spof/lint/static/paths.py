@@ -18,7 +18,9 @@ _READ_KWARGS = re.compile(r"^(input|in|src|source|read)(_|$)|_(input|source)(_|$
 _PATH_KWARGS = re.compile(r"(path|file|filename|filepath|dir|directory|src|dst|dest|folder)s?$")
 
 
-_COPY_COMMANDS = re.compile(r"^\s*(sudo\s+)?(cp|scp|mv|rsync|aws\s+s3\s+cp|gsutil\s+cp|hdfs\s+dfs\s+-get)\b")
+_COPY_COMMANDS = re.compile(
+    r"^\s*(sudo\s+)?(cp|scp|mv|rsync|aws\s+s3\s+cp|gsutil\s+cp|hdfs\s+dfs\s+-get)\b"
+)
 
 
 def bash_paths(command: str) -> list[PathUse]:

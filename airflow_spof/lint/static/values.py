@@ -67,7 +67,6 @@ class TaskFactory:
     kind: str
     kwargs: dict[str, Any]
     scope: dict[str, Any]
-    body: BodyFacts | None = None
 
 
 @dataclass
