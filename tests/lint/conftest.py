@@ -12,9 +12,7 @@ from airflow_spof.lint.config import LintConfig
 from airflow_spof.lint.engine import lint_paths
 from airflow_spof.lint.model import Finding
 
-GOOD_DEFAULTS = (
-    'DEFAULTS = {"retries": 2, "execution_timeout": timedelta(minutes=30)}\n'
-)
+GOOD_DEFAULTS = 'DEFAULTS = {"retries": 2, "execution_timeout": timedelta(minutes=30)}\n'
 
 Lint = Callable[..., list[Finding]]
 
@@ -23,8 +21,13 @@ Lint = Callable[..., list[Finding]]
 def lint(tmp_path: Path) -> Lint:
     """Lint dedented source; returns findings (optionally only for some codes)."""
 
-    def run(source: str, *, codes: tuple[str, ...] = (), cfg: LintConfig | None = None,
-            name: str = "dag_file.py") -> list[Finding]:
+    def run(
+        source: str,
+        *,
+        codes: tuple[str, ...] = (),
+        cfg: LintConfig | None = None,
+        name: str = "dag_file.py",
+    ) -> list[Finding]:
         path = tmp_path / name
         path.write_text(textwrap.dedent(source), encoding="utf-8")
         config = cfg or LintConfig(root=tmp_path)

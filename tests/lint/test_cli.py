@@ -69,8 +69,9 @@ def test_skip_file_and_empty_or_missing_folder(project: Path, capsys) -> None:
 
 
 def test_pyproject_config(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "pyproject.toml").write_text(textwrap.dedent(
-        """
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
         [tool.airflow-spof.lint]
         ignore = ["SPF204"]
         fail-on = "error"
@@ -80,7 +81,8 @@ def test_pyproject_config(project: Path, capsys: pytest.CaptureFixture[str]) -> 
         [tool.airflow-spof.lint.per-file-ignores]
         "dags/bad.py" = ["SPF402"]
         """
-    ))
+        )
+    )
     code, findings = _json(capsys, "dags")
     codes = {f["code"]: f["severity"] for f in findings}
     assert "SPF204" not in codes and "SPF402" not in codes
@@ -113,8 +115,10 @@ def test_sarif_validates_against_the_official_schema(project: Path, capsys) -> N
 def test_github_annotations(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["dags", "--format", "github"])
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("::error file=dags/bad.py,line=8,col=9,") and "SPF301" in line
-               for line in lines)
+    assert any(
+        line.startswith("::error file=dags/bad.py,line=8,col=9,") and "SPF301" in line
+        for line in lines
+    )
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
 
 

@@ -47,14 +47,21 @@ def test_airflow2_style_sibling_import_groups_and_mapping(corpus: Path) -> None:
     cfg = LintConfig(root=corpus, queues={"etl": 4}, pools={"warehouse": 1})
     result = lint_paths([str(corpus / "airflow2_style.py")], cfg)
     dag = _module(result, "airflow2_style.py").dags[0]
-    assert set(dag.tasks) == {"start", "wait_export", "refresh.refresh_orders",
-                              "refresh.refresh_customers", "vacuum"}
+    assert set(dag.tasks) == {
+        "start",
+        "wait_export",
+        "refresh.refresh_orders",
+        "refresh.refresh_customers",
+        "vacuum",
+    }
     refresh = dag.tasks["refresh.refresh_orders"]
     assert refresh.get("conn_id") == "pg_warehouse"  # imported constant from common/settings.py
     assert refresh.get("retries") == 3 and refresh.upstream == {"wait_export"}
     assert dag.tasks["vacuum"].upstream == {"refresh.refresh_orders", "refresh.refresh_customers"}
     tasks = _by_task(result, "airflow2_style.py")
-    assert "SPF401" in tasks["vacuum"] and "SPF401" not in tasks.get("refresh.refresh_orders", set())
+    assert "SPF401" in tasks["vacuum"] and "SPF401" not in tasks.get(
+        "refresh.refresh_orders", set()
+    )
     assert "SPF203" in tasks["start"] and "SPF201" not in tasks["start"]
     assert "SPF403" in tasks["wait_export"]
     assert "SPF302" not in tasks.get("refresh.refresh_orders", set())  # guarded by the sensor
@@ -97,7 +104,9 @@ def test_dag_factory_functions_and_comprehensions(tmp_path: Path) -> None:
 def test_missing_and_empty_folders_report_nothing(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = lint_paths([str(tmp_path / "empty"), str(tmp_path / "nope")], LintConfig())
-    assert result.findings == [] and result.files == 0 and result.missing == [str(tmp_path / "nope")]
+    assert (
+        result.findings == [] and result.files == 0 and result.missing == [str(tmp_path / "nope")]
+    )
 
 
 def test_engine_never_imports_airflow() -> None:
@@ -106,7 +115,18 @@ def test_engine_never_imports_airflow() -> None:
 
     code = (
         "import sys; from airflow_spof.lint.cli import main; main(['--format', 'json', '.']);"
-        "assert not any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules), 'airflow imported'"
+        "assert not any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules),"
+        " 'airflow imported'"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=FIXTURES, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=FIXTURES, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
+
+
+def test_parallel_run_matches_serial(corpus: Path) -> None:
+    cfg = LintConfig(root=corpus)
+    serial = lint_paths([str(corpus)], cfg, jobs=1)
+    parallel = lint_paths([str(corpus)], cfg, jobs=2)
+    assert [f.to_dict() for f in parallel.findings] == [f.to_dict() for f in serial.findings]
+    assert len(parallel.modules) == len(serial.modules)

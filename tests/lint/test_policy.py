@@ -63,8 +63,14 @@ def _load(tmp_path: Path, mode: str) -> dict:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__SPOF__LINT_POLICY_MODE": mode,
     }
-    done = subprocess.run([sys.executable, "-c", PROBE, str(dags)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(dags)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["log"] = done.stdout + done.stderr

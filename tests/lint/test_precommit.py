@@ -23,15 +23,21 @@ def test_pre_commit_fails_on_a_bad_dag(tmp_path: Path) -> None:
     assert hook["id"] == "airflow-spof-lint" and hook["entry"] == "airflow-spof lint"
     assert hook["language"] == "python"
     # language: system runs the same entry from the installed package, without network.
-    local = {"id": hook["id"], "name": hook["name"], "entry": hook["entry"],
-             "language": "system", "files": hook["files"]}
+    local = {
+        "id": hook["id"],
+        "name": hook["name"],
+        "entry": hook["entry"],
+        "language": "system",
+        "files": hook["files"],
+    }
     repo = tmp_path / "repo"
     (repo / "dags").mkdir(parents=True)
     (repo / ".pre-commit-config.yaml").write_text(
         yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]})
     )
-    (repo / "dags" / "bad.py").write_text(textwrap.dedent(
-        """
+    (repo / "dags" / "bad.py").write_text(
+        textwrap.dedent(
+            """
         from airflow.sdk import DAG
         from airflow.providers.standard.operators.bash import BashOperator
         with DAG("bad"):
@@ -39,7 +45,8 @@ def test_pre_commit_fails_on_a_bad_dag(tmp_path: Path) -> None:
             b = BashOperator(task_id="b", bash_command="ship < /tmp/out.bin")
             a >> b
         """
-    ))
+        )
+    )
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     env = {
@@ -49,13 +56,25 @@ def test_pre_commit_fails_on_a_bad_dag(tmp_path: Path) -> None:
         "HOME": str(tmp_path),
         "GIT_CONFIG_NOSYSTEM": "1",
     }
-    done = subprocess.run([str(BIN / "pre-commit"), "run", "--all-files"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "SPF301" in done.stdout and "dags/bad.py:6:" in done.stdout
 
     (repo / "dags" / "bad.py").write_text("# airflow-spof: skip-file\n")
     _git(repo, "add", ".")
-    done = subprocess.run([str(BIN / "pre-commit"), "run", "--all-files"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -22,15 +22,21 @@ OK = {"retries": 2, "execution_timeout": timedelta(minutes=30)}
 
 
 def test_spf101_single_connection_fires(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 with DAG("d", default_args=OK):
     SQLExecuteQueryOperator(task_id="q", conn_id="pg_main", sql="INSERT INTO a VALUES (1)")
-""", codes=("SPF101",))
+""",
+        codes=("SPF101",),
+    )
     assert len(found) == 1 and "'pg_main'" in found[0].message and found[0].task_id == "q"
 
 
 def test_spf101_silent_with_replicas_ha_or_sensor(lint: Lint, tmp_path) -> None:
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 R = Replicas(sql("pg_a", table="t", region="r1"), sql("pg_b", table="t", region="r2"))
 with DAG("d", default_args=OK):
     FailoverSqlOperator(task_id="f", sources=R, sql="SELECT 1", conn_id="pg_a")
@@ -38,16 +44,21 @@ with DAG("d", default_args=OK):
     w = UpstreamAvailabilitySensor(task_id="w", replicas=R)
     w >> SQLExecuteQueryOperator(task_id="guarded", conn_id="pg_x", sql="INSERT 1")
 """
+    )
     cfg = LintConfig(root=tmp_path, ha_connections=["snowflake_*"])
     assert lint(source, codes=("SPF101",), cfg=cfg) == []
 
 
 def test_spf102_shared_connection_and_location(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 A = Replicas(s3("aws", bucket="x", region="r1"), s3("aws", bucket="y", region="r2"))
 B = Replicas(s3("a1", bucket="same", region="r1"), s3("a2", bucket="same", region="r2"))
 C = Replicas(s3("only", bucket="one", region="r1"))
-""", codes=("SPF102",))
+""",
+        codes=("SPF102",),
+    )
     messages = [f.message for f in found]
     assert len(found) == 3
     assert any("connection 'aws'" in m for m in messages)
@@ -56,40 +67,57 @@ C = Replicas(s3("only", bucket="one", region="r1"))
 
 
 def test_spf102_silent_for_distinct_endpoints(lint: Lint) -> None:
-    assert lint(HEADER + """
+    assert (
+        lint(
+            HEADER
+            + """
 ORDERS = Replicas(
     s3("aws_use1", bucket="orders-use1", region="us-east-1"),
     s3("aws_euw1", bucket="orders-euw1", region="eu-west-1"),
     fs("/mnt/nfs/orders", region="onprem"),
     write_consistency="quorum",
 )
-""", codes=("SPF102", "SPF103", "SPF104")) == []
+""",
+            codes=("SPF102", "SPF103", "SPF104"),
+        )
+        == []
+    )
 
 
 def test_spf103_single_region_and_min_regions(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 A = Replicas(s3("a", bucket="x", region="us-east-1"), s3("b", bucket="y", region="us-east-1"))
 B = Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),
              fs("/mnt/z", region="r2"), min_regions=3)
 C = Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y"))
-""", codes=("SPF103",))
+""",
+        codes=("SPF103",),
+    )
     assert [f.where.line for f in found] == [11, 12]
 
 
 def test_spf104_write_all(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 A = Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),
              write_consistency="all")
 B = Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),
              write_consistency=2)
 C = Replicas(s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"),
              write_consistency=1)
-""", codes=("SPF104",))
+""",
+        codes=("SPF104",),
+    )
     assert [f.where.line for f in found] == [11, 13]
 
 
 def test_spf201_pinned_queue(lint: Lint, tmp_path) -> None:
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 with DAG("d", default_args=OK):
     BashOperator(task_id="a", bash_command="x", queue="gpu_box")
     BashOperator(task_id="b", bash_command="x", queue="legacy")
@@ -97,6 +125,7 @@ with DAG("d", default_args=OK):
     BashOperator(task_id="d", bash_command="x", queue="default")
     BashOperator(task_id="e", bash_command="x")
 """
+    )
     cfg = LintConfig(root=tmp_path, queues={"legacy": 1, "etl": 3})
     found = lint(source, codes=("SPF201",), cfg=cfg)
     assert sorted(f.task_id or "" for f in found) == ["a", "b"]
@@ -104,7 +133,9 @@ with DAG("d", default_args=OK):
 
 
 def test_spf202_pinned_node_selector_affinity_and_node_name(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 from kubernetes.client import models as k8s
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 HOST_AFFINITY = {"node_affinity": {"required_during_scheduling_ignored_during_execution": {
@@ -116,13 +147,18 @@ with DAG("d", default_args=OK):
     KubernetesPodOperator(task_id="b", image="i", affinity=HOST_AFFINITY)
     KubernetesPodOperator(task_id="c", image="i", full_pod_spec=k8s.V1Pod(
         spec=k8s.V1PodSpec(node_name="worker-3")))
-""", codes=("SPF202",))
+""",
+        codes=("SPF202",),
+    )
     assert sorted(f.task_id or "" for f in found) == ["a", "b", "c"]
     assert "'node-7'" in found[1].message
 
 
 def test_spf202_silent_for_labels_and_preferred_affinity(lint: Lint) -> None:
-    assert lint(HEADER + """
+    assert (
+        lint(
+            HEADER
+            + """
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 PREFERRED = {"node_affinity": {"preferred_during_scheduling_ignored_during_execution": [
     {"weight": 1, "preference": {"match_expressions": [
@@ -130,23 +166,32 @@ PREFERRED = {"node_affinity": {"preferred_during_scheduling_ignored_during_execu
 with DAG("d", default_args=OK):
     KubernetesPodOperator(task_id="b", image="i", affinity=PREFERRED,
                           node_selector={"node.kubernetes.io/instance-type": "m5.large"})
-""", codes=("SPF202",)) == []
+""",
+            codes=("SPF202",),
+        )
+        == []
+    )
 
 
 def test_spf203_single_slot_pool(lint: Lint, tmp_path) -> None:
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 with DAG("d", default_args={**OK, "pool": "mutex"}):
     BashOperator(task_id="a", bash_command="x")
     BashOperator(task_id="b", bash_command="x", pool="wide")
     BashOperator(task_id="c", bash_command="x", pool="unknown_pool")
 """
+    )
     cfg = LintConfig(root=tmp_path, pools={"mutex": 1, "wide": 8})
     found = lint(source, codes=("SPF203",), cfg=cfg)
     assert [f.task_id for f in found] == ["a"] and "from default_args" in found[0].message
 
 
 def test_spf204_literal_hosts(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 from airflow.providers.ssh.operators.ssh import SSHOperator
 from airflow.providers.http.operators.http import HttpOperator
 with DAG("d", default_args=OK):
@@ -154,12 +199,16 @@ with DAG("d", default_args=OK):
     BashOperator(task_id="b", bash_command="curl -s http://10.0.0.5:8080/export")
     HttpOperator(task_id="c", http_conn_id="api", endpoint="/v1/orders")
     BashOperator(task_id="d", bash_command="aws s3 cp s3://bucket/x /data/x")
-""", codes=("SPF204",))
+""",
+        codes=("SPF204",),
+    )
     assert [f.task_id for f in found] == ["a", "b"]
 
 
 def test_spf301_worker_local_handoff_taskflow_and_bash(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 import pandas as pd
 OUT = "/tmp/orders"
 with DAG("d", default_args=OK):
@@ -176,12 +225,16 @@ with DAG("d", default_args=OK):
     dl = BashOperator(task_id="dl", bash_command="curl -o /tmp/x.json https://api.example.com")
     use = BashOperator(task_id="use", bash_command="python use.py /tmp/x.json")
     dl >> use
-""", codes=("SPF301",))
+""",
+        codes=("SPF301",),
+    )
     assert sorted(f.task_id or "" for f in found) == ["load", "use"]
 
 
 def test_spf301_silent_for_shared_mount_and_unrelated(lint: Lint, tmp_path) -> None:
-    source = HEADER + """
+    source = (
+        HEADER
+        + """
 with DAG("d", default_args=OK):
     a = BashOperator(task_id="a", bash_command="extract > /mnt/shared/x.csv")
     b = BashOperator(task_id="b", bash_command="load < /mnt/shared/x.csv")
@@ -190,12 +243,15 @@ with DAG("d", default_args=OK):
     a >> b >> c >> d
     BashOperator(task_id="e", bash_command="cat < /tmp/r.txt")
 """
+    )
     cfg = LintConfig(root=tmp_path, shared_paths=["/mnt/shared"])
     assert lint(source, codes=("SPF301",), cfg=cfg) == []
 
 
 def test_spf302_unguarded_external_read(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 with DAG("d", default_args=OK):
@@ -206,12 +262,16 @@ with DAG("d", default_args=OK):
     wait >> S3ToRedshiftOperator(task_id="copy2", aws_conn_id="aws", redshift_conn_id="rs",
                                  s3_bucket="b", s3_key="k2", schema="s", table="t")
     SQLExecuteQueryOperator(task_id="write_only", conn_id="pg", sql="DELETE FROM t")
-""", codes=("SPF302",))
+""",
+        codes=("SPF302",),
+    )
     assert [f.task_id for f in found] == ["copy"]
 
 
 def test_spf401_retries_after_default_args_resolution(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 BASE = dict(owner="x", retries=3)
 ZERO = {**BASE, "retries": 0}
 with DAG("a", default_args=BASE):
@@ -221,25 +281,33 @@ with DAG("b", default_args=ZERO):
 with DAG("c"):
     BashOperator(task_id="none", bash_command="x")
     BashOperator(task_id="own", bash_command="x", retries=1)
-""", codes=("SPF401",))
+""",
+        codes=("SPF401",),
+    )
     assert [f.task_id for f in found] == ["zero", "none"]
     assert "from default_args" in found[0].message
 
 
 def test_spf402_no_execution_timeout(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 from airflow.providers.standard.operators.empty import EmptyOperator
 with DAG("d", default_args={"retries": 1}):
     BashOperator(task_id="a", bash_command="x")
     BashOperator(task_id="b", bash_command="x", execution_timeout=timedelta(hours=1))
     BashOperator(task_id="c", bash_command="x", execution_timeout=None)
     EmptyOperator(task_id="start")
-""", codes=("SPF402",))
+""",
+        codes=("SPF402",),
+    )
     assert [f.task_id for f in found] == ["a", "c"]
 
 
 def test_spf403_poking_sensor(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 from airflow.providers.standard.sensors.filesystem import FileSensor
 with DAG("d", default_args=OK):
     FileSensor(task_id="default_poke", filepath="/x")
@@ -248,19 +316,26 @@ with DAG("d", default_args=OK):
     FileSensor(task_id="resched", filepath="/x", mode="reschedule")
     FileSensor(task_id="deferred", filepath="/x", deferrable=True)
     UpstreamAvailabilitySensor(task_id="ours", replicas=None)
-""", codes=("SPF403",))
+""",
+        codes=("SPF403",),
+    )
     assert [f.task_id for f in found] == ["default_poke", "long"]
 
 
 def test_spf404_depends_on_past(lint: Lint) -> None:
-    found = lint(HEADER + """
+    found = lint(
+        HEADER
+        + """
 with DAG("d", default_args={**OK, "depends_on_past": True}):
     BashOperator(task_id="a", bash_command="x")
     BashOperator(task_id="b", bash_command="x", depends_on_past=False)
     BashOperator(task_id="c", bash_command="x", depends_on_past=False, wait_for_downstream=True)
-""", codes=("SPF404",))
+""",
+        codes=("SPF404",),
+    )
     assert [(f.task_id, "wait_for_downstream" in f.message) for f in found] == [
-        ("a", False), ("c", True)
+        ("a", False),
+        ("c", True),
     ]
 
 
@@ -268,8 +343,24 @@ def test_spf001_syntax_error_is_a_finding_and_run_continues(lint: Lint, tmp_path
     (tmp_path / "other.py").write_text(HEADER + "with DAG('x'):\n    BashOperator(task_id='t')\n")
     found = lint("with DAG('broken'\n    x = 1\n", name="broken.py")
     by_code = {f.code: f for f in found}
-    assert by_code["SPF001"].where.line in (1, 2) and by_code["SPF001"].where.path.endswith("broken.py")
+    assert by_code["SPF001"].where.line in (1, 2) and by_code["SPF001"].where.path.endswith(
+        "broken.py"
+    )
     from airflow_spof.lint.engine import lint_paths
 
     result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
     assert {f.code for f in result.findings} >= {"SPF001", "SPF401"}
+
+
+def test_spf102_same_table_on_different_connections_is_fine(lint: Lint) -> None:
+    assert (
+        lint(
+            HEADER
+            + """
+W = Replicas(sql("wh_use1", table="orders", region="us-east-1"),
+             sql("wh_euw1", table="orders", region="eu-west-1"))
+""",
+            codes=("SPF102",),
+        )
+        == []
+    )

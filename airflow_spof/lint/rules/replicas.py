@@ -17,7 +17,11 @@ def _shared_endpoint(rs: ReplicaSet, cfg: LintConfig) -> Iterable[str]:
         return
     for label, values in (
         ("connection", [e.conn_id for e in rs.endpoints if isinstance(e.conn_id, str)]),
-        ("location", [e.location for e in rs.endpoints if isinstance(e.location, str)]),
+        # Bucket names and paths are global; a table name only means something per connection.
+        (
+            "location",
+            [e.location for e in rs.endpoints if isinstance(e.location, str) and e.kind != "sql"],
+        ),
     ):
         shared = sorted({v for v in values if values.count(v) > 1})
         if shared:

@@ -1,0 +1,235 @@
+"""Lint speed: 1,000 generated DAG files, compared with ruff (AIR rules) and Airflow's DagBag.
+
+Run: .venv/bin/python benchmarks/bench_lint.py [--files 1000] [--dagbag-sample 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+STYLE_1X = """
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.providers.standard.operators.python import PythonOperator
+
+default_args = {{"owner": "etl", "start_date": datetime(2020, 1, 1), "retries": {retries}}}
+default_args.update({{"retry_delay": timedelta(minutes=5)}})
+dag = DAG("legacy_{n}", default_args=default_args, schedule="@daily")
+
+def work(**kwargs):
+    return kwargs
+
+prev = None
+for i in range({size}):
+    t = BashOperator(task_id="step_%d" % i, bash_command="echo {n} > /tmp/out_{n}.txt", dag=dag)
+    p = PythonOperator(task_id="py_%d" % i, python_callable=work, dag=dag)
+    t.set_downstream(p)
+    if prev is not None:
+        prev >> t
+    prev = p
+"""
+
+STYLE_2X = """
+from datetime import timedelta
+import pendulum
+from airflow import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.sdk import TaskGroup, chain
+
+BASE = dict(owner="dw", retries=2, execution_timeout=timedelta(hours=1))
+ARGS = {{**BASE, "queue": "etl", "pool": "warehouse"}}
+TABLES = {tables}
+
+with DAG("warehouse_{n}", default_args=ARGS, start_date=pendulum.datetime(2023, 1, 1),
+         schedule="@hourly", catchup=False) as dag:
+    start = EmptyOperator(task_id="start")
+    wait = S3KeySensor(task_id="wait", bucket_key="s3://exports/{{{{ ds }}}}/done",
+                       aws_conn_id="aws_exports", mode="reschedule", timeout=3600)
+    with TaskGroup("refresh") as refresh:
+        for table in TABLES:
+            SQLExecuteQueryOperator(task_id=f"refresh_{{table}}", conn_id="pg_dw_{n}",
+                                    sql=f"SELECT refresh('{{table}}')")
+    mapped = SQLExecuteQueryOperator.partial(task_id="vacuum", conn_id="pg_dw_{n}").expand(
+        sql=[f"VACUUM {{t}}" for t in TABLES])
+    chain(start, wait, refresh, mapped)
+"""
+
+STYLE_3X = """
+from datetime import timedelta
+import pandas as pd
+from airflow.sdk import dag, task
+from airflow_spof import Replicas, s3, fs
+from airflow.providers.standard.operators.bash import BashOperator
+
+ORDERS = Replicas(
+    s3("aws_use1", bucket="orders-use1-{n}", region="us-east-1"),
+    s3("aws_euw1", bucket="orders-euw1-{n}", region="eu-west-1"),
+    fs("/mnt/nfs/orders_{n}", region="onprem"),
+    write_consistency="quorum",
+)
+
+@dag(dag_id="orders_{n}", default_args={{"retries": 3, "execution_timeout": timedelta(minutes=30)}},
+     schedule="@daily")
+def orders():
+    @task
+    def extract() -> str:
+        pd.DataFrame({{"id": [1]}}).to_parquet("/tmp/orders_{n}.parquet")
+        return "/tmp/orders_{n}.parquet"
+
+    @task
+    def transform(path: str) -> str:
+        return pd.read_parquet(path).to_json()
+
+    @task.sensor(poke_interval=60, timeout=600, mode="reschedule")
+    def ready() -> bool:
+        return True
+
+    write = BashOperator(task_id="write", bash_command="echo {{{{ ti.xcom_pull() }}}}")
+    results = [transform.override(task_id=f"transform_{{i}}")(extract()) for i in range({size})]
+    ready() >> write
+    results >> write
+
+orders()
+"""
+
+
+def generate(folder: Path, count: int, seed: int = 7) -> None:
+    """Write ``count`` DAG files mixing 1.x, 2.x and 3.x styles and sizes (1 to 40 tasks)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        style = n % 3
+        size = rng.choice([1, 2, 5, 10, 20])
+        if style == 0:
+            text = STYLE_1X.format(n=n, size=size, retries=rng.choice([0, 1, 3]))
+        elif style == 1:
+            tables = [f"t{i}" for i in range(size)]
+            text = STYLE_2X.format(n=n, tables=tables)
+        else:
+            text = STYLE_3X.format(n=n, size=size)
+        (folder / f"dag_{n:04d}.py").write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def timed(
+    cmd: list[str], env: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    return time.perf_counter() - start, done
+
+
+DAGBAG_PROBE = (
+    "import sys, time\n"
+    "from airflow.dag_processing.dagbag import DagBag\n"
+    "start = time.perf_counter()\n"
+    "bag = DagBag(dag_folder=sys.argv[1])\n"
+    "print(len(bag.dag_ids), len(bag.import_errors), time.perf_counter() - start)\n"
+)
+
+
+def run_dagbag(folder: Path, work: Path) -> tuple[float, float, str]:
+    """Wall time including interpreter start and airflow import, and parse time alone."""
+    home = work / "airflow_home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__SPOF__LINT_POLICY_MODE": "off",
+    }
+    wall, done = timed([sys.executable, "-c", DAGBAG_PROBE, str(folder)], env)
+    if done.returncode != 0:
+        raise SystemExit(f"DagBag run failed:\n{done.stderr[-2000:]}")
+    dags, errors, parse = done.stdout.split()[-3:]
+    return wall, float(parse), f"{dags} DAGs, {errors} import errors"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument(
+        "--dagbag-sample",
+        type=int,
+        default=100,
+        help="files loaded through DagBag (extrapolated to --files)",
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_lint_"))
+    try:
+        corpus = work / "dags"
+        generate(corpus, args.files)
+        lines = sum(p.read_text().count("\n") for p in corpus.glob("*.py"))
+        ours, done = timed(
+            [
+                str(BIN / "airflow-spof"),
+                "lint",
+                str(corpus),
+                "--format",
+                "json",
+                "--fail-on",
+                "error",
+            ]
+        )
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"airflow-spof lint failed:\n{done.stderr}")
+        findings = len(json.loads(done.stdout))
+        ruff, done = timed(
+            [
+                str(BIN / "ruff"),
+                "check",
+                "--select",
+                "AIR",
+                "--no-cache",
+                "--exit-zero",
+                "--isolated",
+                str(corpus),
+            ]
+        )
+        sample = work / "sample"
+        sample.mkdir()
+        for path in sorted(corpus.glob("*.py"))[: args.dagbag_sample]:
+            shutil.copy(path, sample / path.name)
+        bag_wall, bag_parse, bag_note = run_dagbag(sample, work)
+        scale = args.files / args.dagbag_sample
+        bag_total = bag_parse * scale
+        print(f"corpus: {args.files} files, {lines} lines (1.x/2.x/3.x styles, 1-40 tasks each)")
+        print(
+            f"airflow-spof lint : {ours:7.2f} s  {args.files / ours:8.0f} files/s  "
+            f"({findings} findings; wall time incl. interpreter start)"
+        )
+        print(f"ruff --select AIR : {ruff:7.2f} s  {args.files / ruff:8.0f} files/s")
+        print(
+            f"DagBag            : {bag_total:7.2f} s  {args.files / bag_total:8.0f} files/s  "
+            f"(extrapolated from {args.dagbag_sample} files: parse {bag_parse:.2f} s, "
+            f"wall {bag_wall:.2f} s incl. airflow import; {bag_note})"
+        )
+        print(f"ratio DagBag / airflow-spof lint : {bag_total / ours:6.1f}x")
+        print(f"ratio airflow-spof lint / ruff   : {ours / ruff:6.1f}x")
+        print(
+            f"reproduce: {sys.executable} benchmarks/bench_lint.py --files {args.files} "
+            f"--dagbag-sample {args.dagbag_sample}"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
