@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,11 +18,38 @@ os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_HOME 
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_HOME / "dags"))
 os.environ.setdefault("AIRFLOW__SPOF__STATE_STORE_URL", f"sqlite:///{_HOME / 'spof_state.db'}")
 os.environ["AIRFLOW__SPOF__CHAOS_VARIABLE"] = "false"
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = REPO / "dags"
+TEST_DAGS = REPO / "tests" / "dags"
+# dag.test() finds a DAG by walking the configured bundles: the example DAGs
+# users copy, and DAGs that exist only for tests.
+os.environ.setdefault(
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+    json.dumps(
+        [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(path)},
+            }
+            for name, path in (("examples", EXAMPLE_DAGS), ("tests", TEST_DAGS))
+        ]
+    ),
+)
 os.environ.pop("AIRFLOW_SPOF_FAULTS", None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """An initialised metadata database for dag.test() (SQLite under the session's home)."""
+    from airflow.utils import db
+
+    db.initdb()
 
 
 @pytest.fixture(scope="session")
