@@ -37,7 +37,7 @@ from airflow_spof.hooks.sql_dialect import (
     upsert_statement,
 )
 from airflow_spof.hooks.sql_errors import SqlPermanentError, SqlTimeout, sanitized
-from airflow_spof.hooks.sql_rows import Digest, Key, Row, batches, combine, hex_hash, row_hash
+from airflow_spof.hooks.sql_rows import Digest, Key, Row, RowHasher, batches, combine, hex_hash
 
 T = TypeVar("T")
 DEFAULT_BATCH_SIZE = 500
@@ -94,12 +94,13 @@ class SqlBackend:
                 self.spec.clause([])
             )
             result = conn.execution_options(yield_per=2000).execute(select)
+            hasher = RowHasher(list(result.keys()))
             for index, partition in enumerate(result.mappings().partitions()):
                 rows = [dict(r) for r in partition]
                 if index == 0:
                     rows = chaos.corrupt_rows(self.endpoint, rows)
                 for row in rows:
-                    found[tuple(row[k] for k in key)] = hex_hash(row_hash(row, list(row)))
+                    found[tuple(row[k] for k in key)] = hex_hash(hasher(row))
             return found
 
         return self._run("fingerprints", work, readonly=True)
@@ -144,17 +145,18 @@ class SqlBackend:
         seen: set[Key] = set()
         columns: list[str] = []
         statement: sa.Insert | None = None
+        hasher = RowHasher(())
         for index, batch in enumerate(batches(rows, self.batch_size)):
             if statement is None:
                 columns = self._columns(batch[0], key)
                 statement = upsert_statement(self.dialect, self.spec, columns)
+                hasher = RowHasher(columns)
             written = self._check_batch(batch, columns, key, seen)
-            for row in batch:
-                sent.add(row, columns)
+            sent.add_rows(batch, hasher)
             conn.execute(
                 statement, chaos.corrupt_rows(self.endpoint, batch) if index == 0 else batch
             )
-            stored.merge(self._read_back(conn, columns, key, written))
+            stored.merge(self._read_back(conn, hasher, key, written))
         if sent != stored:
             raise ChecksumMismatch(
                 f"{self.endpoint.name}: upsert of {sent.count} row(s) read back "
@@ -165,13 +167,14 @@ class SqlBackend:
         return WriteAck(checksum=sent.checksum, size=sent.count)
 
     def _read_back(
-        self, conn: Connection, columns: list[str], key: tuple[str, ...], keys: list[Key]
+        self, conn: Connection, hasher: RowHasher, key: tuple[str, ...], keys: list[Key]
     ) -> Digest:
-        table = self.spec.clause(columns)
-        select = sa.select(*(table.c[c] for c in columns)).where(key_filter(table, key))
+        """Count and checksum of what the database now holds for ``keys``."""
+        table = self.spec.clause(hasher.columns)
+        select = sa.select(*(table.c[c] for c in hasher.columns)).where(key_filter(table, key))
         digest = Digest()
-        for row in conn.execute(select, {"keys": key_params(keys, key)}).mappings():
-            digest.add(dict(row), columns)
+        for values in conn.execute(select, {"keys": key_params(keys, key)}):
+            digest.add_hash(hasher.of_values(values))
         return digest
 
     def delete(self, keys: Sequence[Key]) -> int:

@@ -28,15 +28,29 @@ Key = tuple[Any, ...]
 _MODULUS = 1 << 256
 
 
+_PLAIN = (str, int, type(None))
+
+
 def canonical(value: Any) -> str | None:
     """A dialect-independent text form of one column value (None stays NULL)."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _float(value)
     value = _native(value)
     if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return _number(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, decimal.Decimal):
+        return _decimal(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -52,21 +66,30 @@ def canonical(value: Any) -> str | None:
     return str(value)
 
 
-def _number(value: int | float | decimal.Decimal) -> str | None:
-    if isinstance(value, float):
+def _float(value: float) -> str | None:
+    """Shortest round-trip text, written the way a normalised Decimal is (1.0 -> 1)."""
+    text = repr(value)
+    if "e" in text or "n" in text:  # exponent, inf or nan
         if math.isnan(value):
             return None
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        value = decimal.Decimal(repr(value))
-    number = decimal.Decimal(value).normalize()
-    return "0" if number.is_zero() else format(number, "f")
+        return _decimal(decimal.Decimal(text))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+def _decimal(value: decimal.Decimal) -> str:
+    if value.is_nan():
+        return "nan"
+    return "0" if value.is_zero() else format(value.normalize(), "f")
 
 
 def _native(value: Any) -> Any:
     """Unwrap numpy / pandas scalars and missing-value markers into plain Python."""
-    if value is None:
-        return None
+    if type(value) in _PLAIN:
+        return value
     module = type(value).__module__
     if module.startswith("pandas"):
         if type(value).__name__ in ("NaTType", "NAType"):
@@ -80,14 +103,34 @@ def _native(value: Any) -> Any:
     return value
 
 
+class RowHasher:
+    """SHA-256 of a row's canonical values for a fixed column set (sorted by name).
+
+    Each value is length-prefixed and NULL has its own marker, so no two
+    different rows encode the same; column names are hashed once, up front.
+    """
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = sorted(columns)
+        self._base = hashlib.sha256("\x1f".join(self.columns).encode() + b"\x1e")
+
+    def __call__(self, row: Mapping[str, Any]) -> int:
+        return self.of_values([row.get(column) for column in self.columns])
+
+    def of_values(self, values: Sequence[Any]) -> int:
+        """The hash of a row given as values in ``self.columns`` order (a result tuple)."""
+        parts = []
+        for value in values:
+            text = canonical(value)
+            parts.append("-" if text is None else f"{len(text)}:{text}")
+        digest = self._base.copy()
+        digest.update("|".join(parts).encode())
+        return int.from_bytes(digest.digest(), "big")
+
+
 def row_hash(row: Mapping[str, Any], columns: Sequence[str]) -> int:
     """SHA-256 of the canonical encoding of ``columns`` of one row, as an integer."""
-    encoded = json.dumps(
-        [[column, canonical(row.get(column))] for column in sorted(columns)],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    return int.from_bytes(hashlib.sha256(encoded).digest(), "big")
+    return RowHasher(columns)(row)
 
 
 def hex_hash(value: int) -> str:
@@ -101,8 +144,9 @@ class Digest:
         self.count = 0
         self._sum = 0
 
-    def add(self, row: Mapping[str, Any], columns: Sequence[str]) -> None:
-        self.add_hash(row_hash(row, columns))
+    def add_rows(self, rows: Iterable[Mapping[str, Any]], hasher: RowHasher) -> None:
+        for row in rows:
+            self.add_hash(hasher(row))
 
     def add_hash(self, value: int) -> None:
         self.count += 1
@@ -127,8 +171,11 @@ def rows_checksum(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | No
     checksum a write reported.
     """
     digest = Digest()
+    hasher: RowHasher | None = RowHasher(columns) if columns is not None else None
     for row in rows:
-        digest.add(row, columns if columns is not None else list(row))
+        if hasher is None:
+            hasher = RowHasher(list(row))
+        digest.add_hash(hasher(row))
     return digest.checksum
 
 
