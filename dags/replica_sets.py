@@ -39,10 +39,12 @@ WAREHOUSE = Replicas(
     name="warehouse_orders",
 )
 
-# Daily revenue for reporting, kept in both warehouse regions.
+# Daily revenue for reporting, in both regions and on-prem. With three
+# replicas a quorum is 2: losing one region still takes writes.
 REPORTING = Replicas(
     sql("warehouse_use1", table="daily_revenue", key="order_date", region="us-east-1"),
     sql("warehouse_euw1", table="daily_revenue", key="order_date", region="eu-west-1"),
+    sql("warehouse_local", table="daily_revenue", key="order_date", region="onprem"),
     write_consistency="quorum",
     name="daily_revenue",
 )

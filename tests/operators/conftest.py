@@ -18,23 +18,40 @@ EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
 @pytest.fixture(scope="session")
-def example_env(airflow_db: None) -> Iterator[ExampleEnvironment]:
-    clusters = [PostgresCluster().init().start() for _ in range(2)]
+def warehouses() -> Iterator[dict[str, PostgresCluster]]:
+    """The two regional warehouses: real PostgreSQL clusters a test may crash."""
+    clusters: dict[str, PostgresCluster] = {}
+    try:
+        for conn_id in ("warehouse_use1", "warehouse_euw1"):
+            clusters[conn_id] = PostgresCluster().init().start()
+        yield clusters
+    finally:
+        for cluster in clusters.values():
+            cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def example_env(
+    airflow_db: None, warehouses: dict[str, PostgresCluster]
+) -> Iterator[ExampleEnvironment]:
     env = ExampleEnvironment(
-        sql_urls={"warehouse_use1": clusters[0].url, "warehouse_euw1": clusters[1].url},
+        sql_urls={conn_id: cluster.url for conn_id, cluster in warehouses.items()},
         secret=PLANTED_SECRET,
     )
     try:
         yield env.start()
     finally:
         env.stop()
-        for cluster in clusters:
-            cluster.destroy()
 
 
 @pytest.fixture
-def env(example_env: ExampleEnvironment) -> Iterator[ExampleEnvironment]:
+def env(
+    example_env: ExampleEnvironment, warehouses: dict[str, PostgresCluster]
+) -> Iterator[ExampleEnvironment]:
     """The session environment, with every region running and empty tables at the start."""
+    for cluster in warehouses.values():
+        if not (cluster.data_dir / "postmaster.pid").exists():
+            cluster.start()
     for region in example_env.regions.values():
         if not region.running:
             region.restart()

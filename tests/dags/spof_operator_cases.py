@@ -1,0 +1,53 @@
+"""DAGs that exist for the operator tests: the edges the example DAGs do not reach."""
+
+import os
+from datetime import timedelta
+
+from airflow.sdk import DAG, task
+from airflow_spof.operators import ReplicatedWriteOperator
+
+from airflow_spof import Replicas, fs, s3
+
+NFS = os.environ.get("SPOF_NFS_ROOT", "/mnt/nfs")
+TWO_REGIONS_ALL = Replicas(
+    s3("aws_use1", bucket="orders-curated-use1", region="us-east-1"),
+    s3("aws_euw1", bucket="orders-curated-euw1", region="eu-west-1"),
+    write_consistency="all",
+    name="two_regions_all",
+)
+QUORUM = Replicas(
+    s3("aws_use1", bucket="orders-curated-use1", region="us-east-1"),
+    s3("aws_euw1", bucket="orders-curated-euw1", region="eu-west-1"),
+    fs(f"{NFS}/cases", region="onprem"),
+    name="cases_quorum",
+)
+DEGRADED_CALLS: list[dict] = []
+
+with DAG(dag_id="spof_write_all", schedule=None, default_args={"retries": 0}):
+    ReplicatedWriteOperator(
+        task_id="write_all", replicas=TWO_REGIONS_ALL, key="cases/all.txt", data="payload"
+    )
+
+
+def remember_degraded(context):
+    marker = os.path.join(NFS, "degraded-callback.json")
+    with open(marker, "w") as handle:
+        import json
+
+        json.dump(context["spof_report"], handle)
+
+
+with DAG(dag_id="spof_write_from_xcom", schedule=None, default_args={"retries": 0}):
+
+    @task
+    def produce() -> list[dict]:
+        return [{"order_id": 1, "amount": 9.5}, {"order_id": 2, "amount": 3.0}]
+
+    ReplicatedWriteOperator(
+        task_id="write_rows_as_jsonl",
+        replicas=QUORUM,
+        key="cases/{{ ds }}/rows.jsonl",
+        data=produce(),
+        on_degraded=remember_degraded,
+        execution_timeout=timedelta(minutes=5),
+    )

@@ -1,0 +1,97 @@
+"""Operator edges: W unreachable, XCom payloads, degraded callbacks, parse-time validation."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from airflow_spof import Replicas, ReplicaSetError, fs, s3, sql
+from airflow_spof.testing.dagrun import run_dag
+
+DAY = datetime(2026, 11, 27, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def cases(example_env):
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag
+
+
+def test_below_w_the_task_fails_and_nothing_is_reported_written(env, cases) -> None:
+    env.regions["eu-west-1"].kill()
+    result = run_dag(cases.get_dag("spof_write_all"), DAY)
+    assert result.state == "failed" and result.task_states["write_all"] == "failed"
+    assert "write_all" not in result.xcoms  # no report of success
+    assert result.events_of("write_all") == []  # no asset event claims the data landed
+
+
+def test_xcom_rows_become_jsonl_on_every_replica_and_degraded_calls_back(env, cases) -> None:
+    env.regions["us-east-1"].kill()
+    result = run_dag(cases.get_dag("spof_write_from_xcom"), DAY)
+    assert result.succeeded, result.task_states
+    report = result.xcoms["write_rows_as_jsonl"]["replication"]
+    assert report["lagging"] == ["s3:aws_use1/orders-curated-use1"]
+    written = (env.nfs_root / "cases" / "cases/2026-11-27/rows.jsonl").read_text()
+    assert [json.loads(line)["order_id"] for line in written.splitlines()] == [1, 2]
+    callback = json.loads((env.nfs_root / "degraded-callback.json").read_text())
+    assert callback["degraded"] is True and callback["lagging"] == report["lagging"]
+
+
+def test_replica_sets_fail_at_parse_time_with_the_problem_named() -> None:
+    with pytest.raises(ReplicaSetError, match="exceeds the 2 replica"):
+        Replicas(
+            s3("a", bucket="x", region="r1"), s3("b", bucket="y", region="r2"), write_consistency=3
+        )
+
+
+def test_operator_arguments_are_checked_at_parse_time() -> None:
+    from airflow_spof.operators import FailoverTransferOperator, ReplicatedWriteOperator
+
+    objects = Replicas(fs("/a", region="x"), fs("/b", region="y"))
+    tables = Replicas(sql("pg", table="t", key="id", region="x"))
+    with pytest.raises(ValueError, match="exactly one of data, source_path or sql"):
+        ReplicatedWriteOperator(task_id="w", replicas=objects, key="k")
+    with pytest.raises(ValueError, match="object replicas need key="):
+        ReplicatedWriteOperator(task_id="w", replicas=objects, data="x")
+    with pytest.raises(ReplicaSetError, match="mixes object and table endpoints"):
+        ReplicatedWriteOperator(
+            task_id="w", replicas=Replicas(*objects, *tables), key="k", data="x"
+        )
+    with pytest.raises(ValueError, match="object sources need key="):
+        FailoverTransferOperator(task_id="t", sources=objects, destination=tables)
+
+
+def test_a_broken_replica_set_is_an_import_error_naming_it(tmp_path) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "broken.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow_spof import Replicas, s3\n"
+        "from airflow_spof.operators import ReplicatedWriteOperator\n"
+        "R = Replicas(s3('a', bucket='x', region='r1'), s3('b', bucket='y', region='r1'),\n"
+        "             min_regions=2)\n"
+        "with DAG('broken', schedule=None):\n"
+        "    ReplicatedWriteOperator(task_id='w', replicas=R, key='k', data='x')\n"
+    )
+    bag = DagBag(dag_folder=str(tmp_path))
+    (error,) = bag.import_errors.values()
+    assert "ReplicaSetError" in error and "at least 2 distinct regions, has 1" in error
+
+
+def test_templated_fields_are_declared() -> None:
+    from airflow_spof.operators import (
+        FailoverSqlOperator,
+        FailoverTransferOperator,
+        ReplicatedWriteOperator,
+    )
+
+    assert {"key", "data", "source_path", "sql"} <= set(ReplicatedWriteOperator.template_fields)
+    assert {"key", "destination_key", "sql"} <= set(FailoverTransferOperator.template_fields)
+    assert {"sql", "parameters"} <= set(FailoverSqlOperator.template_fields)
