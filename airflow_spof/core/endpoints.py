@@ -189,7 +189,7 @@ class Replicas:
         self.write_consistency = write_consistency
         self.required_acks = required_acks(write_consistency, len(endpoints))
         regions = {ep.region for ep in endpoints if ep.region}
-        if min_regions > len(regions):
+        if min_regions > 1 and min_regions > len(regions):
             raise ReplicaSetError(
                 f"replica set needs endpoints in at least {min_regions} distinct regions, "
                 f"has {len(regions)} ({', '.join(sorted(regions)) or 'none declared'})"
