@@ -38,6 +38,7 @@ from airflow_spof.core.replication import WriteAck
 from airflow_spof.hooks.backend import Timeouts, register_backend
 from airflow_spof.hooks.objects import RESERVED_PREFIX, Sha256Stream, clean_key, verified
 from airflow_spof.hooks.s3_errors import error_code
+from airflow_spof.hooks.s3_parts import Part, PartBody, take_part
 
 MiB = 1024 * 1024
 META_SHA256 = "spof-sha256"
@@ -132,8 +133,8 @@ class S3Backend:
         target = self._key(key)
         source = Sha256Stream(chunks)
         stream = iter(source)
-        head = _take(stream, self.part_size)
-        if len(head) < self.part_size:  # the whole payload fits in one PUT
+        head = take_part(stream, self.part_size)
+        if head.size < self.part_size:  # the whole payload fits in one PUT
             return self._put(key, target, head, source.hexdigest)
         return self._multipart(key, target, head, stream, source)
 
@@ -161,15 +162,14 @@ class S3Backend:
 
     # -- writing --------------------------------------------------------------
 
-    def _put(self, key: str, target: str, payload: bytes, digest: str) -> WriteAck:
+    def _put(self, key: str, target: str, payload: Part, digest: str) -> WriteAck:
         """Small payload: skip if unchanged, else one PUT, then verify what the server holds."""
         if self._holds(target, digest):
-            return WriteAck(digest, len(payload))
-        body = b"".join(chaos.corrupt_chunks(self.endpoint, [payload]))
+            return WriteAck(digest, payload.size)
         response = self.client.put_object(
             Bucket=self.bucket,
             Key=target,
-            Body=body,
+            Body=PartBody(list(chaos.corrupt_chunks(self.endpoint, payload.chunks))),
             ChecksumAlgorithm="SHA256",
             Metadata={META_SHA256: digest},
         )
@@ -178,10 +178,10 @@ class S3Backend:
         except ChecksumMismatch:
             self._delete_if_ours(target, response.get("ETag"))
             raise
-        return WriteAck(digest, len(payload))
+        return WriteAck(digest, payload.size)
 
     def _multipart(
-        self, key: str, target: str, head: bytes, rest: Iterator[bytes], source: Sha256Stream
+        self, key: str, target: str, head: Part, rest: Iterator[bytes], source: Sha256Stream
     ) -> WriteAck:
         staging = "/".join(
             p for p in (self.prefix, RESERVED_PREFIX, "staging", uuid.uuid4().hex) if p
@@ -222,19 +222,18 @@ class S3Backend:
                     self.client.delete_object(Bucket=self.bucket, Key=staging)
 
     def _upload_parts(
-        self, key: str, staging: str, upload: str, head: bytes, rest: Iterator[bytes]
+        self, key: str, staging: str, upload: str, head: Part, rest: Iterator[bytes]
     ) -> tuple[list[dict[str, Any]], list[bytes], list[int]]:
         """Upload parts as they fill; each part's server checksum must match ours."""
         parts: list[dict[str, Any]] = []
         digests: list[bytes] = []
         sizes: list[int] = []
         payload = head
-        while payload:
+        while payload.size:
             number = len(parts) + 1
-            digest = hashlib.sha256(payload).digest()
-            body = (
-                b"".join(chaos.corrupt_chunks(self.endpoint, [payload])) if number == 1 else payload
-            )
+            digest = payload.digest()
+            chunks = chaos.corrupt_chunks(self.endpoint, payload.chunks)
+            body = PartBody(list(chunks) if number == 1 else payload.chunks)
             response = self.client.upload_part(
                 Bucket=self.bucket,
                 Key=staging,
@@ -253,9 +252,9 @@ class S3Backend:
             parts.append(
                 {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": _b64(digest)}
             )
-            sizes.append(len(payload))
+            sizes.append(payload.size)
             digests.append(digest)
-            payload = _take(rest, self.part_size)
+            payload = take_part(rest, self.part_size)
         return parts, digests, sizes
 
     def _copy_into_place(
@@ -360,16 +359,6 @@ def _stored_sha256(head: dict[str, Any]) -> str | None:
     """Our metadata checksum, else the server's full-object SHA-256 (hex)."""
     meta = head.get("Metadata", {}).get(META_SHA256)
     return meta or _hex_of_b64(head.get("ChecksumSHA256"))
-
-
-def _take(stream: Iterator[bytes], size: int) -> bytes:
-    """Read from ``stream`` until ``size`` bytes are gathered or it ends."""
-    buffer = bytearray()
-    for chunk in stream:
-        buffer += chunk
-        if len(buffer) >= size:
-            break
-    return bytes(buffer)
 
 
 @register_backend("s3")
