@@ -1,4 +1,7 @@
-"""What Airflow's ProvidersManager learns about airflow-spof (entry point ``apache_airflow_provider``)."""
+"""What Airflow's ProvidersManager learns about airflow-spof.
+
+Registered through the ``apache_airflow_provider`` entry point.
+"""
 
 from __future__ import annotations
 

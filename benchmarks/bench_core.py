@@ -68,7 +68,9 @@ def main() -> int:
     for name, us in rows:
         print(f"{name:<36}{us:>10.1f}us{us - direct:>10.1f}us{us / direct:>9.0f}x")
     verdict = "met" if sqlite - direct <= 1000 else "NOT met"
-    print(f"\ngoal (<= 1 ms added per call with SQLite): {verdict} ({(sqlite - direct) / 1000:.3f} ms)")
+    print(
+        f"\ngoal (<= 1 ms added per call with SQLite): {verdict} ({(sqlite - direct) / 1000:.3f} ms)"
+    )
     print("reproduce: .venv/bin/python benchmarks/bench_core.py")
     return 0
 

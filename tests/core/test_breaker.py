@@ -52,8 +52,11 @@ class BreakerModel(RuleBasedStateMachine):
     def admit(self, ep: str) -> None:
         admission = self.breakers.admit(ep)
         state = self.model[ep][0]
-        expected = {"closed": Admission.ALLOWED, "open": Admission.TRIAL,
-                    "half_open": Admission.REJECTED}[state]
+        expected = {
+            "closed": Admission.ALLOWED,
+            "open": Admission.TRIAL,
+            "half_open": Admission.REJECTED,
+        }[state]
         assert admission is expected
         if state == "open":
             self.model[ep][0] = "half_open"
@@ -92,7 +95,9 @@ def test_a_failed_trial_reopens(store: StateStore) -> None:
 
 
 def test_an_abandoned_trial_is_offered_again_after_its_lease(store: StateStore) -> None:
-    breakers = CircuitBreakers(store, BreakerPolicy(failure_threshold=1, cooldown=0, trial_lease=0.2))
+    breakers = CircuitBreakers(
+        store, BreakerPolicy(failure_threshold=1, cooldown=0, trial_lease=0.2)
+    )
     breakers.record_failure("db")
     assert breakers.admit("db") is Admission.TRIAL  # this holder then dies silently
     wait_until(lambda: breakers.admit("db") is Admission.TRIAL, timeout=5, what="lease expiry")
@@ -100,7 +105,9 @@ def test_an_abandoned_trial_is_offered_again_after_its_lease(store: StateStore) 
 
 def test_a_new_breaker_object_never_resets_shared_state(store: StateStore) -> None:
     CircuitBreakers(store, BreakerPolicy(failure_threshold=1, cooldown=60)).record_failure("db")
-    fresh = CircuitBreakers(StateStore(store.engine), BreakerPolicy(failure_threshold=1, cooldown=60))
+    fresh = CircuitBreakers(
+        StateStore(store.engine), BreakerPolicy(failure_threshold=1, cooldown=60)
+    )
     assert fresh.admit("db") is Admission.REJECTED
 
 

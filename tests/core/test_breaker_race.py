@@ -31,7 +31,9 @@ def _race(url: str) -> list[int]:
     ctx = mp.get_context("fork")
     start, done = ctx.Barrier(PROCESSES + 1), ctx.Barrier(PROCESSES + 1)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_contender, args=(url, start, done, results)) for _ in range(PROCESSES)]
+    procs = [
+        ctx.Process(target=_contender, args=(url, start, done, results)) for _ in range(PROCESSES)
+    ]
     for p in procs:
         p.start()
     trials_per_round = []
@@ -63,4 +65,3 @@ def test_exactly_one_trial_per_round_on_postgres(postgres) -> None:
         conn.execute(sa.text("CREATE DATABASE race"))
     engine.dispose()
     assert _race(postgres.url.rsplit("/", 1)[0] + "/race") == [1] * ROUNDS
-

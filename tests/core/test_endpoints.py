@@ -85,7 +85,9 @@ def test_integer_consistency_is_bounded_by_replicas(n: int, data) -> None:
 
 @given(n=st.integers(1, 50))
 def test_one_and_all_bracket_quorum(n: int) -> None:
-    assert required_acks("one", n) == 1 <= required_acks("quorum", n) <= required_acks("all", n) == n
+    assert (
+        required_acks("one", n) == 1 <= required_acks("quorum", n) <= required_acks("all", n) == n
+    )
 
 
 def test_regions_are_optional_unless_a_minimum_is_asked_for() -> None:

@@ -1,5 +1,3 @@
-import socket
-
 import pytest
 
 from airflow_spof.core.errors import (
@@ -19,7 +17,7 @@ from airflow_spof.core.errors import (
         (TimeoutError(), ErrorClass.TRANSIENT),
         (ConnectionRefusedError(), ErrorClass.TRANSIENT),
         (ConnectionResetError(), ErrorClass.TRANSIENT),
-        (socket.timeout(), ErrorClass.TRANSIENT),
+        (TimeoutError(), ErrorClass.TRANSIENT),
         (PermissionError(), ErrorClass.PERMANENT),
         (FileNotFoundError(), ErrorClass.PERMANENT),
         (PermanentError("bad sql"), ErrorClass.PERMANENT),

@@ -44,7 +44,7 @@ def test_healthy_primary_serves_and_report_says_so() -> None:
 
 
 def test_transient_failure_falls_back_and_names_why() -> None:
-    call, calls = serve({"a": ConnectionRefusedError("refused"), "b": 2})
+    call, _calls = serve({"a": ConnectionRefusedError("refused"), "b": 2})
     value, report = failover(["a", "b"], call, policy=ONE_TRY)
     assert value == 2 and report.served_by == "b" and report.fell_back
     assert report.fallback_from == ["a"]
@@ -110,7 +110,7 @@ def test_when_every_breaker_is_open_the_least_recently_failed_is_still_tried(sto
     breakers.record_failure("a")
     breakers.record_failure("b")  # b failed last
     call, calls = serve({"a": 1, "b": 2})
-    value, report = failover(["b", "a"], call, breakers=breakers)
+    value, _report = failover(["b", "a"], call, breakers=breakers)
     assert value == 1 and calls == ["a"]
 
 
@@ -190,10 +190,10 @@ def test_first_good_endpoint_in_order_serves(pattern: list[str]) -> None:
     names = [f"e{i}" for i in range(len(pattern))]
     outcomes = {
         name: {"ok": name, "transient": TimeoutError("t"), "invalid": InvalidData("bad")}[kind]
-        for name, kind in zip(names, pattern)
+        for name, kind in zip(names, pattern, strict=True)
     }
     call, calls = serve(outcomes)
-    good = [n for n, kind in zip(names, pattern) if kind == "ok"]
+    good = [n for n, kind in zip(names, pattern, strict=True) if kind == "ok"]
     if not good:
         with pytest.raises(AllEndpointsFailed):
             failover(names, call, policy=ONE_TRY)

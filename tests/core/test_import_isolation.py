@@ -17,7 +17,9 @@ print(",".join(leaked))
 def test_core_imports_no_airflow_module(module: str) -> None:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "", f"{module} imported Airflow modules: {out.stdout}"
 

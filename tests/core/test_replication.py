@@ -14,8 +14,11 @@ from airflow_spof.core.state import StateStore
 
 
 def replicas(n: int, consistency="quorum") -> Replicas:
-    return Replicas(*(fs(f"/r{i}", region=f"region-{i}") for i in range(n)),
-                    write_consistency=consistency, name="orders")
+    return Replicas(
+        *(fs(f"/r{i}", region=f"region-{i}") for i in range(n)),
+        write_consistency=consistency,
+        name="orders",
+    )
 
 
 def writer(failing: set[str]):
