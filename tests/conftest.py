@@ -1,4 +1,4 @@
-"""Session-wide isolation: a private AIRFLOW_HOME and state store before anything imports Airflow."""
+"""Session-wide isolation: a private AIRFLOW_HOME and state store, set before Airflow loads."""
 
 from __future__ import annotations
 

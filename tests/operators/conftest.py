@@ -1,4 +1,4 @@
-"""The example DAGs' world for real: two S3 regions, two PostgreSQL warehouses, SQLite, a directory."""
+"""The example DAGs' world for real: two S3 regions, two PostgreSQL warehouses, SQLite, a dir."""
 
 from __future__ import annotations
 
