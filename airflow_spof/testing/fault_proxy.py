@@ -110,8 +110,11 @@ class FaultProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         mode = self.mode
-        if mode in (Mode.RESET, Mode.CLOSE):
-            _abort(writer, reset=mode is Mode.RESET)
+        if mode is Mode.RESET:
+            _abort(writer, reset=True)
+            return
+        if mode is Mode.CLOSE:
+            await _close_cleanly(reader, writer)
             return
         self._writers.add(writer)
         try:
@@ -152,6 +155,15 @@ class FaultProxy:
 async def _swallow(reader: asyncio.StreamReader) -> None:
     while await reader.read(_CHUNK):
         pass
+
+
+async def _close_cleanly(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Send FIN and wait for the peer to hang up: closing with unread data would send RST."""
+    with contextlib.suppress(Exception):
+        writer.write_eof()
+        await asyncio.wait_for(_swallow(reader), timeout=5)
+    with contextlib.suppress(Exception):
+        writer.close()
 
 
 def _abort(writer: asyncio.StreamWriter, reset: bool) -> None:
