@@ -12,7 +12,7 @@ from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError
 from airflow_spof.core.failover import AllEndpointsFailed, failover
 from airflow_spof.hooks.backend import Backend, Timeouts, open_backend
 from airflow_spof.hooks.freshness import Stale, last_modified
-from airflow_spof.hooks.sql_dialect import check_identifier
+from airflow_spof.hooks.sql_dialect import UnsafeIdentifier, check_identifier
 from airflow_spof.settings import SpofSettings, circuit_breakers, state_store
 
 
@@ -58,7 +58,10 @@ class FreshnessSensor(BaseSensorOperator):
             if not timestamp_column:
                 raise ReplicaSetError("FreshnessSensor on SQL endpoints needs timestamp_column=")
             if "{{" not in timestamp_column:
-                check_identifier(timestamp_column, "timestamp column", self.task_id)
+                try:
+                    check_identifier(timestamp_column, "timestamp column", self.task_id)
+                except UnsafeIdentifier as exc:
+                    raise ReplicaSetError(str(exc)) from None
         self.key = key
         self.timestamp_column = timestamp_column
         self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
+from airflow_spof.sensors import UpstreamAvailabilitySensor, http, tcp
 
-from airflow_spof.core.endpoints import Replicas, ReplicaSetError, fs, s3, sql
+from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError, fs, s3, sql
 from airflow_spof.core.failover import failover
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.probes import required_available, target_from_dict, target_to_dict
-from airflow_spof.sensors import UpstreamAvailabilitySensor, http, tcp
 from airflow_spof.settings import circuit_breakers
 from airflow_spof.testing.moto_region import MotoRegion
 from airflow_spof.testing.postgres import PostgresCluster
@@ -98,7 +99,8 @@ def test_min_available_arithmetic(min_available: int | str, targets: int, requir
 def test_replica_sets_expand_to_their_endpoints(tmp_path: Path) -> None:
     a = fs(str(tmp_path / "a"), name="a", region="r1")
     b = fs(str(tmp_path / "b"), name="b", region="r2")
-    built = sensor([Replicas(a, b, write_consistency="one"), tcp("db", 5432)], min_available="quorum")
+    replicas = Replicas(a, b, write_consistency="one")
+    built = sensor([replicas, tcp("db", 5432)], min_available="quorum")
     assert [t.name for t in built.targets] == ["a", "b", "tcp:db:5432"]
     assert built.required == 2
 
@@ -206,11 +208,12 @@ def test_recorded_health_makes_failover_skip_the_dead_endpoint(
     assert store.health_of(["primary-db"])["primary-db"].healthy is False
 
     called: list[str] = []
-    value, report = failover(
-        [dead, alive],
-        lambda ep: called.append(ep.name) or ep.name,
-        breakers=circuit_breakers(store),
-    )
+
+    def read(endpoint: Endpoint) -> str:
+        called.append(endpoint.name)
+        return endpoint.name
+
+    value, report = failover([dead, alive], read, breakers=circuit_breakers(store))
     assert value == "replica-dir"
     assert called == ["replica-dir"]
     assert report.attempts[0].outcome == "skipped"
@@ -276,8 +279,6 @@ def test_trigger_fires_when_the_upstream_comes_back(store: StateStore) -> None:
     def bring_back_once_seen_down() -> None:
         wait_until(lambda: store.health_of(["late"]).get("late"), timeout=30, what="a probe")
         listener.start()
-
-    import threading
 
     helper = threading.Thread(target=bring_back_once_seen_down)
     helper.start()
