@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from airflow_spof.core.breaker import BreakerPolicy, CircuitBreakers
 from airflow_spof.core.failover import FailoverPolicy
@@ -26,16 +25,6 @@ from airflow_spof.core.retry import RetryPolicy
 from airflow_spof.core.state import StateStore, default_state_url
 
 SECTION = "spof"
-
-# Airflow connection types -> SQLAlchemy drivers this package installs.
-SQLALCHEMY_SCHEMES = {
-    "postgres": "postgresql+psycopg",
-    "postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mysql+pymysql",
-    "sqlite": "sqlite",
-}
-
 
 def _conf_get(key: str, fallback: str | None = None) -> str | None:
     env = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{key.upper()}")
@@ -80,32 +69,11 @@ def _state_store_url() -> str:
         return url
     conn_id = _conf_get("state_store_conn_id")
     if conn_id:
-        from airflow.sdk import BaseHook
+        from airflow_spof.hooks.sql_connection import connection_target
 
-        return sqlalchemy_url(BaseHook.get_connection(conn_id))
+        target = connection_target(conn_id, "[spof] state_store_conn_id")
+        return target.url.render_as_string(hide_password=False)
     return default_state_url()
-
-
-def sqlalchemy_url(connection: Any) -> str:
-    """A SQLAlchemy URL (with our drivers) for an Airflow SQL connection."""
-    import sqlalchemy as sa
-
-    scheme = SQLALCHEMY_SCHEMES.get(connection.conn_type)
-    if scheme is None:
-        raise ValueError(
-            f"connection {connection.conn_id!r} has type {connection.conn_type!r}; "
-            f"expected one of {sorted(SQLALCHEMY_SCHEMES)}"
-        )
-    if scheme == "sqlite":
-        return f"sqlite:///{connection.host or connection.schema}"
-    return sa.engine.URL.create(
-        scheme,
-        username=connection.login or None,
-        password=connection.password or None,
-        host=connection.host or None,
-        port=connection.port or None,
-        database=connection.schema or None,
-    ).render_as_string(hide_password=False)
 
 
 @functools.cache

@@ -63,7 +63,7 @@ def resolve(endpoint: Endpoint) -> Target:
         return Target(_from_url(str(raw), endpoint.name))
     if not endpoint.conn_id:
         raise SqlPermanentError(f"{endpoint.name}: a sql endpoint needs a conn_id or a url")
-    return _from_airflow(endpoint.conn_id, endpoint.name)
+    return connection_target(endpoint.conn_id, endpoint.name)
 
 
 def _from_url(raw: str, where: str) -> sa.URL:
@@ -86,7 +86,8 @@ def _from_url(raw: str, where: str) -> sa.URL:
     return url.set(drivername=DRIVERS[backend]) if url.drivername in DRIVERS else url
 
 
-def _from_airflow(conn_id: str, where: str) -> Target:
+def connection_target(conn_id: str, where: str) -> Target:
+    """The database behind an Airflow connection (postgres, mysql/mariadb or sqlite)."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
     from airflow.sdk.log import mask_secret
