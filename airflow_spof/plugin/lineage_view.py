@@ -108,14 +108,15 @@ def _same_replication(report: dict[str, Any], known: list[dict[str, Any]]) -> bo
 def _box(x: float, y: float, row: dict[str, Any], role: str) -> str:
     status = row["status"]
     label = escape(_shorten(row["endpoint"]))
-    sub = escape(_shorten(row.get("reason") or status, 44))
+    reason = row.get("reason") or ""
+    sub = f"{escape(status)} · {escape(_shorten(reason, 44))}" if reason else escape(status)
     return (
         f'<g class="node" data-role="{role}" data-status="{status}" '
         f'data-endpoint="{escape(row["endpoint"])}">'
         f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" '
         f'fill="{COLOURS[status]}" stroke="#888"/>'
         f'<text x="{x + 8}" y="{y + 18}" class="label">{label}</text>'
-        f'<text x="{x + 8}" y="{y + 36}" class="sub">{escape(status)} · {sub}</text>'
+        f'<text x="{x + 8}" y="{y + 36}" class="sub">{sub}</text>'
         f"<title>{escape(row['endpoint'])}: {escape(row.get('reason') or status)}</title></g>"
     )
 
@@ -159,9 +160,7 @@ def render_svg(picture: dict[str, Any]) -> Markup:
     for i, row in enumerate(passed):
         parts.append(_box(xs[0], y_of(i), row, "source"))
         if served:
-            parts.append(
-                _arrow(xs[0] + BOX_W, y_of(i) + BOX_H / 2, xs[1], target_y, dashed=True)
-            )
+            parts.append(_arrow(xs[0] + BOX_W, y_of(i) + BOX_H / 2, xs[1], target_y, dashed=True))
     for i, row in enumerate(served):
         parts.append(_box(xs[1], y_of(i), row, "served"))
     for i, row in enumerate(replicas):
