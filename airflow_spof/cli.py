@@ -10,14 +10,22 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from airflow_spof.commands.common import EXIT_CODES
+
 SUBCOMMANDS: tuple[str, ...] = (
+    "airflow_spof.commands.status",
+    "airflow_spof.commands.repair",
+    "airflow_spof.commands.drill",
     "airflow_spof.lint.cli",
+    "airflow_spof.commands.demo",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="airflow-spof", description="Remove single points of failure from Airflow pipelines."
+        prog="airflow-spof",
+        description="Remove single points of failure from Airflow pipelines.",
+        epilog=EXIT_CODES,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:

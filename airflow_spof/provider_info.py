@@ -17,7 +17,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Replicated sinks, fallback sources, shared circuit breakers and a "
         "single-point-of-failure linter for Apache Airflow 3.",
         "versions": [__version__],
-        "cli": ["airflow_spof.lint.airflow_cli.get_cli_commands"],
+        "cli": ["airflow_spof.airflow_cli.get_cli_commands"],
         "integrations": [
             {
                 "integration-name": "airflow-spof",

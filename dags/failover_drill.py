@@ -5,12 +5,15 @@ injection honoured by every backend), copies the canary through the
 fallback region into the curated replicas at quorum, brings the region
 back, repairs, and checks every replica holds identical bytes. The time
 from outage to converged replicas is the drill's result.
+
+The outage is a param: trigger with ``{"spof_faults": [...]}`` (or run
+``airflow-spof drill failover_drill --fault ...``) to rehearse another one.
 """
 
 import time
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 from replica_sets import CURATED, LANDING
 
 from airflow_spof import chaos
@@ -24,17 +27,22 @@ OUTAGE = "region:us-east-1=down"
     catchup=False,
     default_args={"retries": 1, "execution_timeout": timedelta(minutes=15)},
     tags=["airflow-spof", "example", "drill"],
+    params={
+        "spof_faults": Param(
+            [OUTAGE], type="array", description="faults held while the canary is copied"
+        )
+    },
 )
 def failover_drill():
     @task
-    def drill(ds=None, run_id=None) -> dict:
+    def drill(params=None, ds=None, run_id=None) -> dict:
         key = f"drills/{ds}/canary.csv"
         canary = f"order_id,customer,amount\n1,drill-{run_id},0\n".encode()
         landing, curated = ReplicatedHook(LANDING), ReplicatedHook(CURATED)
         landing.write(key, canary)
 
         outage_started = time.monotonic()
-        with chaos.inject(OUTAGE):
+        with chaos.inject(*params["spof_faults"]):
             replication, failover = landing.copy_to(key, curated)
         if not failover.fell_back or not replication.degraded:
             raise RuntimeError(f"the drill did not exercise a failover: {failover.to_dict()}")
