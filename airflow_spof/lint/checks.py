@@ -31,25 +31,23 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
     """Every enabled rule against every task and replica set of one module."""
     findings: list[Finding] = []
     fallback = Location(module.path, 1, 1, 1, 1, (1,))
-    rules = [r for r in RULES if cfg.enabled(r.code, module.path)]
-    for rule in rules:
+    pairs = list(module.tasks())
+    for rule in RULES:
+        if not cfg.enabled(rule.code, module.path):
+            continue
         if rule.replica_check is not None:
             for replicas in module.replica_sets:
                 for message in rule.replica_check(replicas, cfg):
                     findings.append(make_finding(rule, cfg, message, replicas.where or fallback))
-        if rule.task_check is not None:
-            for dag, task in module.tasks():
-                for message in rule.task_check(task, dag, cfg):
-                    findings.append(
-                        make_finding(
-                            rule,
-                            cfg,
-                            message,
-                            task.where or dag.where or fallback,
-                            dag.dag_id,
-                            task.task_id,
-                        )
-                    )
+        check = rule.task_check
+        if check is None:
+            continue
+        for dag, task in pairs:
+            for message in check(task, dag, cfg):
+                where = task.where or dag.where or fallback
+                findings.append(
+                    make_finding(rule, cfg, message, where, dag.dag_id, task.task_id)
+                )
     return findings
 
 

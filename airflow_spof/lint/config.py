@@ -54,7 +54,7 @@ class LintConfig:
             return False
         if any(code.startswith(p) for p in self.ignore):
             return False
-        if path is None:
+        if path is None or not self.per_file_ignores:
             return True
         rel = self._relative(path)
         for pattern, codes in self.per_file_ignores.items():
@@ -63,6 +63,8 @@ class LintConfig:
         return True
 
     def is_excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
         rel = self._relative(path)
         return any(_matches(rel, pattern) for pattern in self.exclude)
 

@@ -7,7 +7,7 @@ reduce what they see to these plain objects, so every rule is written once.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +117,8 @@ class Task:
     paths: list[PathUse] = field(default_factory=list)
     upstream: set[str] = field(default_factory=set)
     where: Location | None = None
-    replica_valued: bool | None = field(default=None, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Answers rules derive from the task (connections, hosts...), computed once per task."""
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.kwargs.get(key, default)
@@ -135,10 +136,13 @@ class Dag:
     tasks: dict[str, Task] = field(default_factory=dict)
     where: Location | None = None
     _ancestors: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
+    _selections: dict[str, frozenset[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def ancestors(self, task_id: str) -> set[str]:
         """Every task that must finish before ``task_id`` starts (memoised: rules run after
-        extraction, when the graph no longer changes)."""
+        extraction, when the graph no longer changes; known closures are reused)."""
         if task_id in self._ancestors:
             return self._ancestors[task_id]
         seen: set[str] = set()
@@ -148,9 +152,27 @@ class Dag:
             if current in seen or current not in self.tasks:
                 continue
             seen.add(current)
-            stack.extend(self.tasks[current].upstream)
+            known = self._ancestors.get(current)
+            if known is not None:
+                seen |= known
+            else:
+                stack.extend(self.tasks[current].upstream)
         self._ancestors[task_id] = seen
         return seen
+
+    def select(self, key: str, predicate: Callable[[Task], bool]) -> frozenset[str]:
+        """Ids of the tasks matching ``predicate``, memoised under ``key`` (one pass per DAG)."""
+        found = self._selections.get(key)
+        if found is None:
+            found = frozenset(k for k, t in self.tasks.items() if predicate(t))
+            self._selections[key] = found
+        return found
+
+    def any_upstream(self, task_id: str, key: str, predicate: Callable[[Task], bool]) -> bool:
+        """Does a task matching ``predicate`` run before ``task_id``? Skips the graph walk
+        when no task of the DAG matches."""
+        chosen = self.select(key, predicate)
+        return bool(chosen) and not chosen.isdisjoint(self.ancestors(task_id))
 
 
 @dataclass

@@ -35,14 +35,25 @@ _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _OBJECT_STORE_SCHEMES = frozenset(
     {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "file", "adl"}
 )
+_HOSTNAME = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[a-z0-9-]+\d")
+_BLUR = re.compile(r"\{\{.*?\}\}|\{\?\}|\$\{?\w+\}?")
 _HOST_KWARGS = frozenset({"remote_host", "host", "hostname", "base_url", "url", "server"})
 _LOCAL_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "~", "./", "../")
 
 
 def conn_ids(task: Task) -> list[str]:
     """Literal connection ids the task names (``*_conn_id`` kwargs and task-body calls)."""
+    cached: list[str] | None = task.memo.get("conn_ids")
+    if cached is None:
+        cached = task.memo["conn_ids"] = _conn_ids(task)
+    return cached
+
+
+def _conn_ids(task: Task) -> list[str]:
     found: list[str] = []
     for key, value in task.kwargs.items():
+        if "conn_id" not in key:
+            continue
         if key == "conn_id" or key.endswith("_conn_id"):
             if isinstance(value, str) and value and not isinstance(value, PartialStr):
                 found.append(value)
@@ -56,9 +67,14 @@ def has_fallback(task: Task) -> bool:
     """Replicas, a failover operator, or a replica-aware hook count as a fallback."""
     if task.uses_replicas or task.operator in REPLICATED_OPERATORS:
         return True
-    if task.replica_valued is None:
-        task.replica_valued = any(isinstance(v, ReplicaSet) for v in _walk_values(task.kwargs))
-    return task.replica_valued
+    cached: bool | None = task.memo.get("replica_valued")
+    if cached is None:
+        cached = task.memo["replica_valued"] = _holds_replica_set(task.kwargs)
+    return cached
+
+
+def is_availability_sensor(task: Task) -> bool:
+    return task.operator in AVAILABILITY_SENSORS
 
 
 def is_guard(task: Task) -> bool:
@@ -88,13 +104,21 @@ def reads_external(task: Task) -> bool:
 
 def literal_hosts(task: Task) -> list[str]:
     """Hosts, IPs and URLs written into arguments instead of a connection."""
+    cached: list[str] | None = task.memo.get("literal_hosts")
+    if cached is None:
+        cached = task.memo["literal_hosts"] = _literal_hosts(task)
+    return cached
+
+
+def _literal_hosts(task: Task) -> list[str]:
     hosts: list[str] = list(task.body_hosts)
     for key, value in task.kwargs.items():
         if key in task.from_default_args:
             continue
         for text in _strings(value):
-            hosts.extend(hosts_in_text(text))
-            if key in _HOST_KWARGS and not hosts_in_text(text) and _looks_like_host(text):
+            found = hosts_in_text(text)
+            hosts.extend(found)
+            if key in _HOST_KWARGS and not found and _looks_like_host(text):
                 hosts.append(text)
     return list(dict.fromkeys(hosts))
 
@@ -102,18 +126,22 @@ def literal_hosts(task: Task) -> list[str]:
 def hosts_in_text(text: str) -> list[str]:
     if "{{" in text and "conn." in text:
         return []
-    found = [
-        m.group(2)
-        for m in _URL.finditer(text)
-        if m.group(1).lower() not in _OBJECT_STORE_SCHEMES and "{" not in m.group(2)
-    ]
-    if not found:
+    found = (
+        [
+            m.group(2)
+            for m in _URL.finditer(text)
+            if m.group(1).lower() not in _OBJECT_STORE_SCHEMES and "{" not in m.group(2)
+        ]
+        if "://" in text
+        else []
+    )
+    if not found and "." in text:
         found = [ip for ip in _IPV4.findall(text) if all(int(p) < 256 for p in ip.split("."))]
     return found
 
 
 def _looks_like_host(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[a-z0-9-]+\d", text))
+    return _HOSTNAME.fullmatch(text) is not None
 
 
 def is_local_path(path: str, shared_prefixes: list[str]) -> bool:
@@ -133,7 +161,7 @@ def same_location(a: str, b: str) -> bool:
 
 
 def _blur(path: str) -> str:
-    return re.sub(r"\{\{.*?\}\}|\{\?\}|\$\{?\w+\}?", "*", path).rstrip("/")
+    return _BLUR.sub("*", path).rstrip("/")
 
 
 def seconds(value: Any) -> float | None:
@@ -203,17 +231,22 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(inner, depth + 1)
 
 
-def _walk_values(value: Any, depth: int = 0) -> Iterator[Any]:
+def _holds_replica_set(value: Any, depth: int = 0) -> bool:
+    """A ReplicaSet among the values, up to three containers deep."""
     if isinstance(value, dict):
-        for inner in value.values():
-            yield inner
-            if depth < 2:
-                yield from _walk_values(inner, depth + 1)
+        items: Any = value.values()
     elif isinstance(value, (list, tuple)):
-        for inner in value:
-            yield inner
-            if depth < 2:
-                yield from _walk_values(inner, depth + 1)
+        items = value
+    else:
+        return False
+    for inner in items:
+        if isinstance(inner, ReplicaSet):
+            return True
+        if depth < 2 and isinstance(inner, (dict, list, tuple)) and _holds_replica_set(
+            inner, depth + 1
+        ):
+            return True
+    return False
 
 
 def is_unknown(value: Any) -> bool:

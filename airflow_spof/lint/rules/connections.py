@@ -11,13 +11,12 @@ from airflow_spof.lint.rules.base import Rule
 
 
 def _single_connection(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
-    if classify.has_fallback(task):
+    connections = classify.conn_ids(task)
+    if not connections or classify.has_fallback(task):
         return
-    if any(
-        dag.tasks[t].operator in classify.AVAILABILITY_SENSORS for t in dag.ancestors(task.task_id)
-    ):
+    if dag.any_upstream(task.task_id, "availability-sensor", classify.is_availability_sensor):
         return
-    single = [c for c in classify.conn_ids(task) if not cfg.is_ha_connection(c)]
+    single = [c for c in connections if not cfg.is_ha_connection(c)]
     if single:
         names = ", ".join(repr(c) for c in single)
         yield (

@@ -48,7 +48,7 @@ def _clear_write(task: Task, path: str) -> bool:
 def _unguarded_read(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     if not classify.reads_external(task) or classify.has_fallback(task):
         return
-    if any(classify.is_guard(dag.tasks[t]) for t in dag.ancestors(task.task_id)):
+    if dag.any_upstream(task.task_id, "guard", classify.is_guard):
         return
     yield (
         f"task '{task.task_id}' reads from an external system with no availability sensor "

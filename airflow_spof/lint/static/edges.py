@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from airflow_spof.lint.static.values import DagValue, GroupValue, LabelValue, TaskRef
@@ -76,13 +77,24 @@ def cross(upstream: Any, downstream: Any) -> None:
 
 
 def task_refs_in(value: Any, depth: int = 0) -> list[TaskRef]:
-    """XComArgs passed as arguments make implicit upstream edges."""
+    """XComArgs passed as arguments make implicit upstream edges.
+
+    Hot path (every task's merged arguments): only containers are descended into.
+    """
     if isinstance(value, TaskRef):
         return [value]
     if depth > 3:
         return []
     if isinstance(value, dict):
-        return [r for inner in value.values() for r in task_refs_in(inner, depth + 1)]
-    if isinstance(value, (list, tuple)):
-        return [r for inner in value for r in task_refs_in(inner, depth + 1)]
-    return []
+        items: Iterable[Any] = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return []
+    found: list[TaskRef] = []
+    for inner in items:
+        if isinstance(inner, TaskRef):
+            found.append(inner)
+        elif isinstance(inner, (dict, list, tuple)):
+            found.extend(task_refs_in(inner, depth + 1))
+    return found

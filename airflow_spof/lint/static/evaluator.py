@@ -9,8 +9,9 @@ from __future__ import annotations
 import ast
 import operator
 import posixpath
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
 from airflow_spof.lint.static.values import ModuleValue, OpenDict, TaskRef
@@ -35,8 +36,25 @@ def dotted(node: ast.AST) -> str:
     return ""
 
 
+def dispatch_table(cls: type, prefix: str) -> dict[type, Callable[..., Any]]:
+    """``{ast.Name: cls._eval_Name, ...}`` for every ``<prefix><NodeType>`` method of ``cls``,
+    so dispatch is one dict lookup per node instead of building a name and calling getattr."""
+    table: dict[type, Callable[..., Any]] = {}
+    for name in dir(cls):
+        node_type = getattr(ast, name[len(prefix) :], None) if name.startswith(prefix) else None
+        if isinstance(node_type, type) and issubclass(node_type, ast.AST):
+            table[node_type] = getattr(cls, name)
+    return table
+
+
 class Evaluator:
     """Evaluates expressions against a stack of scopes (module first, innermost last)."""
+
+    _evals: ClassVar[dict[type, Callable[..., Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._evals = dispatch_table(cls, "_eval_")
 
     def __init__(self, scope: dict[str, Any]) -> None:
         self.frames: list[dict[str, Any]] = [scope]
@@ -67,8 +85,8 @@ class Evaluator:
     def eval(self, node: ast.AST | None) -> Any:
         if node is None:
             return None
-        method = getattr(self, f"_eval_{type(node).__name__}", None)
-        return method(node) if method is not None else UNKNOWN
+        method = self._evals.get(type(node))
+        return method(self, node) if method is not None else UNKNOWN
 
     def _eval_Constant(self, node: ast.Constant) -> Any:
         return node.value
@@ -221,8 +239,10 @@ class Evaluator:
     def _eval_Call(self, node: ast.Call) -> Any:
         name = dotted(node.func)
         short = name.rsplit(".", 1)[-1]
+        owner: Any = UNKNOWN
         if isinstance(node.func, ast.Attribute):
-            method_result = self.method_call(node, node.func)
+            owner = self.eval(node.func.value)
+            method_result = self.method_call(node, node.func, owner)
             if method_result is not NotImplemented:
                 return method_result
         args = [self.eval(a) for a in node.args if not isinstance(a, ast.Starred)]
@@ -253,11 +273,11 @@ class Evaluator:
             return span if len(span) <= _MAX_LOOP else UNKNOWN
         if short.startswith("V1") and complete:
             return {**kwargs, "__kind__": short}
-        return self.call_hook(node, name, args, kwargs, complete)
+        return self.call_hook(node, name, args, kwargs, complete, owner)
 
-    def method_call(self, node: ast.Call, func: ast.Attribute) -> Any:
-        """Dict methods that constants are built with (``copy``, ``get``, ``update``)."""
-        owner = self.eval(func.value)
+    def method_call(self, node: ast.Call, func: ast.Attribute, owner: Any) -> Any:
+        """Dict methods that constants are built with (``copy``, ``get``, ``update``);
+        ``owner`` is ``func.value`` evaluated once by the caller."""
         if isinstance(owner, dict):
             args = [self.eval(a) for a in node.args]
             if func.attr == "copy":
@@ -290,10 +310,20 @@ class Evaluator:
         return kwargs, complete
 
     def call_hook(
-        self, node: ast.Call, name: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+        self,
+        node: ast.Call,
+        name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        complete: bool,
+        owner: Any,
     ) -> Any:
-        """Calls that create DAG objects; the interpreter overrides this."""
+        """Calls that create DAG objects; the interpreter overrides this. ``owner`` is the
+        evaluated object of a method call (never evaluated twice: it may create tasks)."""
         return UNKNOWN
+
+
+Evaluator._evals = dispatch_table(Evaluator, "_eval_")
 
 
 def _hashable(value: Any) -> bool:

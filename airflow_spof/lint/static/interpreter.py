@@ -7,13 +7,14 @@ bodies and ``with`` blocks are followed; nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, Dag, Module
 from airflow_spof.lint.static import builders as build
 from airflow_spof.lint.static import edges
-from airflow_spof.lint.static.evaluator import Evaluator, dotted
+from airflow_spof.lint.static.evaluator import Evaluator, dispatch_table, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.values import (
     BodyFacts,
@@ -35,8 +36,29 @@ _MAX_DEPTH = 6
 _OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
 
 
+def _mentions_main(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":`` (in any spelling): the block only runs as a script."""
+    if isinstance(test, ast.BoolOp):
+        return any(_mentions_main(value) for value in test.values)
+    if isinstance(test, ast.UnaryOp):
+        return _mentions_main(test.operand)
+    if isinstance(test, ast.Compare):
+        return any(_mentions_main(side) for side in (test.left, *test.comparators))
+    if isinstance(test, ast.Constant):
+        return isinstance(test.value, str) and "__main__" in test.value
+    if isinstance(test, ast.Name):
+        return "__main__" in test.id
+    return False
+
+
 class Interpreter(Evaluator):
     """Executes the shape of a DAG file: statements in order, values best effort."""
+
+    _execs: ClassVar[dict[type, Callable[..., Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._execs = dispatch_table(cls, "_exec_")
 
     def __init__(self, path: str, loader: ModuleLoader) -> None:
         super().__init__({})
@@ -60,10 +82,11 @@ class Interpreter(Evaluator):
 
     # -- statements -------------------------------------------------------------------------
     def exec_block(self, body: list[ast.stmt]) -> None:
+        execs = self._execs
         for stmt in body:
-            handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
+            handler = execs.get(type(stmt))
             if handler is not None:
-                handler(stmt)
+                handler(self, stmt)
 
     def _exec_Expr(self, stmt: ast.Expr) -> None:
         self.eval(stmt.value)
@@ -90,7 +113,7 @@ class Interpreter(Evaluator):
             self.bind(stmt.target, UNKNOWN)
 
     def _exec_If(self, stmt: ast.If) -> None:
-        if "__main__" in ast.unparse(stmt.test):
+        if _mentions_main(stmt.test):
             return
         self.exec_block(stmt.body)
         self.exec_block(stmt.orelse)
@@ -201,11 +224,17 @@ class Interpreter(Evaluator):
         return super()._eval_BinOp(node)
 
     def call_hook(
-        self, node: ast.Call, name: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+        self,
+        node: ast.Call,
+        name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        complete: bool,
+        owner: Any,
     ) -> Any:
         func = node.func
         if isinstance(func, ast.Attribute):
-            result = self.attribute_call(node, self.eval(func.value), func.attr, args, kwargs)
+            result = self.attribute_call(node, owner, func.attr, args, kwargs)
             if result is not NotImplemented:
                 return result
             short = func.attr
@@ -320,3 +349,6 @@ class Interpreter(Evaluator):
                 param.arg, self.eval(kw_default) if kw_default is not None else UNKNOWN
             )
         return frame
+
+
+Interpreter._execs = dispatch_table(Interpreter, "_exec_")

@@ -18,6 +18,8 @@ _READ_KWARGS = re.compile(r"^(input|in|src|source|read)(_|$)|_(input|source)(_|$
 _PATH_KWARGS = re.compile(r"(path|file|filename|filepath|dir|directory|src|dst|dest|folder)s?$")
 
 
+_SEGMENTS = re.compile(r"&&|\|\||;|\||\n")
+_TO_LOCAL = re.compile(r"To(Local|File)")
 _COPY_COMMANDS = re.compile(
     r"^\s*(sudo\s+)?(cp|scp|mv|rsync|aws\s+s3\s+cp|gsutil\s+cp|hdfs\s+dfs\s+-get)\b"
 )
@@ -26,7 +28,7 @@ _COPY_COMMANDS = re.compile(
 def bash_paths(command: str) -> list[PathUse]:
     """Paths in a shell command: after ``>``/``-o``/``tee``, or a copy's target, are written."""
     uses: list[PathUse] = []
-    for segment in re.split(r"&&|\|\||;|\||\n", command):
+    for segment in _SEGMENTS.split(command):
         found = _segment_paths(segment)
         if found and _COPY_COMMANDS.match(segment) and found[-1].mode == "unknown":
             found[-1] = PathUse(found[-1].path, "write")
@@ -69,7 +71,7 @@ def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
 
 
 def _transfer_direction(operator: str, kwargs: Mapping[str, Any]) -> str:
-    if re.search(r"To(Local|File)", operator):
+    if _TO_LOCAL.search(operator):
         return "write"
     if operator.startswith(("Local", "File")) and "To" in operator:
         return "read"

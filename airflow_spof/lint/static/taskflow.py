@@ -7,6 +7,7 @@ are evaluated with the module's constants and the body's simple assignments.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from typing import Any
 
 from airflow_spof.lint.model import PathUse
@@ -85,7 +86,7 @@ def analyze_body(
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             evaluator.bind(stmt.targets[0], evaluator.eval(stmt.value))
-    for inner in ast.walk(node):
+    for inner in _calls_and_returns(node):
         if isinstance(inner, ast.Call):
             _call(inner, evaluator, facts, params)
         elif isinstance(inner, ast.Return) and inner.value is not None:
@@ -96,6 +97,24 @@ def analyze_body(
                     facts.paths.append(PathUse(value, "write"))
     facts.reads_external = facts.reads_external and bool(facts.conn_ids or facts.hosts)
     return facts
+
+
+def _calls_and_returns(root: ast.AST) -> list[ast.Call | ast.Return]:
+    """The Call and Return nodes under ``root`` in ``ast.walk`` order (breadth first),
+    without ``ast.walk``'s generator per node."""
+    found: list[ast.Call | ast.Return] = []
+    todo = deque([root])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, (ast.Call, ast.Return)):
+            found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+    return found
 
 
 def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
