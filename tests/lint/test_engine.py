@@ -130,3 +130,34 @@ def test_parallel_run_matches_serial(corpus: Path) -> None:
     parallel = lint_paths([str(corpus)], cfg, jobs=2)
     assert [f.to_dict() for f in parallel.findings] == [f.to_dict() for f in serial.findings]
     assert len(parallel.modules) == len(serial.modules)
+
+
+def test_method_call_on_a_new_operator_creates_one_task(tmp_path: Path) -> None:
+    (tmp_path / "chained.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "with DAG('chained') as d:\n"
+        "    last = BashOperator(task_id='last', bash_command='x')\n"
+        "    BashOperator(task_id='first', bash_command='x').set_downstream(last)\n"
+        "    BashOperator(task_id='after', bash_command='x').set_upstream(last)\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    tasks = result.modules[0].dags[0].tasks
+    assert set(tasks) == {"last", "first", "after"}
+    assert tasks["last"].upstream == {"first"} and tasks["after"].upstream == {"last"}
+
+
+def test_main_guard_is_skipped_and_other_ifs_are_followed(tmp_path: Path) -> None:
+    (tmp_path / "guarded.py").write_text(
+        "import os\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "with DAG('guarded') as d:\n"
+        "    if os.environ.get('EXTRA') is not None:\n"
+        "        BashOperator(task_id='extra', bash_command='x')\n"
+        "if __name__ == '__main__':\n"
+        "    BashOperator(task_id='script_only', bash_command='x')\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    (dag,) = result.modules[0].dags
+    assert set(dag.tasks) == {"extra"}
