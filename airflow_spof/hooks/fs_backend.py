@@ -29,6 +29,7 @@ from airflow_spof.hooks.backend import Timeouts, register_backend
 from airflow_spof.hooks.objects import (
     RESERVED_PREFIX,
     InvalidKey,
+    ObjectMissing,
     Sha256Stream,
     clean_key,
     sha256_of,
@@ -63,7 +64,10 @@ class FsBackend:
     def read(self, key: str) -> Iterator[bytes]:
         chaos.before(self.endpoint, "read", timeout=self.timeouts.read)
         path = self._path(key)
-        chunks = _file_chunks(path)  # opens now: a missing object fails here, not mid-stream
+        try:
+            chunks = _file_chunks(path)  # opens now: a missing object fails here, not mid-stream
+        except FileNotFoundError:
+            raise ObjectMissing(f"{self.endpoint.name}: no object {key!r} in {self.root}") from None
         expected = self._stored_sum(key)
         where = f"{self.endpoint.name}: {key}"
         return verified(chaos.corrupt_chunks(self.endpoint, chunks), expected, where)

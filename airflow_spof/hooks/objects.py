@@ -6,13 +6,22 @@ import hashlib
 import posixpath
 from collections.abc import Iterable, Iterator
 
-from airflow_spof.core.errors import ChecksumMismatch, PermanentError
+from airflow_spof.core.errors import ChecksumMismatch, InvalidData, PermanentError
 
 RESERVED_PREFIX = ".spof"  # staging objects, temp files and checksum sidecars live here
 
 
 class InvalidKey(PermanentError):
     """A key that could escape the endpoint's root or clash with our own bookkeeping."""
+
+
+class ObjectMissing(InvalidData):
+    """The object is not on this replica.
+
+    In a replica set a missing object means this replica missed a write (it
+    lags until repair), so a reader must try the next replica instead of
+    failing fast; missing everywhere still fails, naming every replica.
+    """
 
 
 def clean_key(key: str, where: str) -> str:

@@ -36,7 +36,13 @@ from airflow_spof.core.endpoints import Endpoint
 from airflow_spof.core.errors import ChecksumMismatch
 from airflow_spof.core.replication import WriteAck
 from airflow_spof.hooks.backend import Timeouts, register_backend
-from airflow_spof.hooks.objects import RESERVED_PREFIX, Sha256Stream, clean_key, verified
+from airflow_spof.hooks.objects import (
+    RESERVED_PREFIX,
+    ObjectMissing,
+    Sha256Stream,
+    clean_key,
+    verified,
+)
 from airflow_spof.hooks.s3_errors import error_code
 from airflow_spof.hooks.s3_parts import Part, PartBody, take_part
 
@@ -120,9 +126,14 @@ class S3Backend:
 
     def read(self, key: str) -> Iterator[bytes]:
         chaos.before(self.endpoint, "read", timeout=self.timeouts.read)
-        response = self.client.get_object(
-            Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
-        )
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                raise ObjectMissing(f"{self._where(key)}: no such object on this replica") from exc
+            raise
         # Objects written by others may carry no SHA-256: they stream unverified.
         expected = _stored_sha256(response)
         body = response["Body"].iter_chunks(READ_CHUNK)

@@ -13,7 +13,7 @@ from airflow_spof.core.endpoints import fs
 from airflow_spof.core.errors import ChecksumMismatch, ErrorClass, classify
 from airflow_spof.hooks.backend import ObjectBackend, open_backend
 from airflow_spof.hooks.fs_backend import FsBackend
-from airflow_spof.hooks.objects import InvalidKey
+from airflow_spof.hooks.objects import InvalidKey, ObjectMissing
 
 
 @pytest.fixture
@@ -49,6 +49,8 @@ def test_write_read_checksum_inventory(backend: FsBackend, root: Path) -> None:
     assert b"".join(backend.read("2024/01/orders.bin")) == data
     assert backend.checksum("2024/01/orders.bin") == digest
     assert backend.checksum("missing") is None
+    with pytest.raises(ObjectMissing):
+        backend.read("missing")
     backend.write("top.txt", [b"x"])
     assert backend.inventory() == {
         "2024/01/orders.bin": digest,

@@ -74,3 +74,16 @@ def test_corrupt_primary_falls_back_to_the_next_replica(replicas3, store: StateS
     assert data == b"verified bytes"
     assert report.served_by == replicas3.euw1.name
     assert report.attempts[0].error_class is ErrorClass.INVALID_DATA
+
+
+def test_replica_that_missed_a_write_does_not_block_reads(replicas3, store: StateStore) -> None:
+    """The primary region was down during the write and came back empty: read falls back."""
+    hook = make_hook(replicas3, store)
+    hook.write("warm", b"x")  # open every backend while all regions are up
+    replicas3.regions["us-east-1"].kill()
+    hook.write("k", b"written while us-east-1 was down")
+    replicas3.regions["us-east-1"].restart().create_bucket(replicas3.bucket)
+    data, report = hook.read("k")
+    assert data == b"written while us-east-1 was down"
+    assert report.served_by == replicas3.euw1.name
+    assert report.attempts[0].error_class is ErrorClass.INVALID_DATA

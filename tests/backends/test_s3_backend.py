@@ -10,7 +10,7 @@ import pytest
 from airflow_spof import chaos
 from airflow_spof.core.errors import ChecksumMismatch, ErrorClass, classify
 from airflow_spof.hooks.backend import ObjectBackend, Timeouts, open_backend
-from airflow_spof.hooks.objects import InvalidKey
+from airflow_spof.hooks.objects import InvalidKey, ObjectMissing
 from airflow_spof.hooks.s3_backend import META_SHA256, S3Backend
 
 MiB = 1024 * 1024
@@ -135,9 +135,9 @@ def test_unsafe_keys_are_rejected(backend, key: str) -> None:
 
 
 def test_error_classes(backend, replicas3) -> None:
-    with pytest.raises(Exception) as missing_key:
-        backend.read("nope")
-    assert classify(missing_key.value) is ErrorClass.PERMANENT
+    with pytest.raises(ObjectMissing) as missing_key:
+        backend.read("nope")  # on one replica: it lags, so readers try the next one
+    assert classify(missing_key.value) is ErrorClass.INVALID_DATA
     other = S3Backend(
         type(replicas3.use1)(**{**replicas3.use1.to_dict(), "options": {"bucket": "no-such-b"}}),
         Timeouts(connect=1, read=1),

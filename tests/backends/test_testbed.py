@@ -44,7 +44,7 @@ def test_take_part_stops_at_the_size_without_copying() -> None:
 def echo_port():
     """A tiny echo server: one line in, the same line out."""
     server = socket.create_server(("127.0.0.1", free_port()))
-    server.settimeout(5)
+
     def serve() -> None:
         while True:
             try:
@@ -58,6 +58,7 @@ def echo_port():
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield server.getsockname()[1]
+    server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
     server.close()
     thread.join(5)
 
