@@ -182,6 +182,9 @@ def test_planted_credentials_never_leak(replicas3, fanout_writer, planted_secret
     ]
     assert all(planted_secret not in text for text in texts)
     assert "EndpointConnectionError" in texts[0]
+    from airflow.sdk.log import redact  # what real task logs go through
+
+    assert redact(f"key={planted_secret}!") == "key=***!"
 
 
 def test_connection_comes_from_airflow_env(replicas3, planted_secret) -> None:
