@@ -30,7 +30,7 @@ os.environ["AIRFLOW__SPOF__CHAOS_VARIABLE"] = "false"
 
 from airflow_spof.core.endpoints import Endpoint, Replicas, s3
 from airflow_spof.core.fanout import FanOut
-from airflow_spof.core.replication import replicate
+from airflow_spof.core.replication import WriteAck, replicate
 from airflow_spof.hooks.backend import Timeouts
 from airflow_spof.hooks.s3_backend import DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Backend
 from airflow_spof.testing.moto_region import MotoRegion
@@ -71,7 +71,7 @@ def write(endpoints: list[Endpoint], backends: dict[str, S3Backend], key: str, s
     fan = FanOut(payload(size, time.monotonic_ns()), consumers=len(endpoints))
     index = {ep.name: i for i, ep in enumerate(endpoints)}
 
-    def one(ep: Endpoint):  # type: ignore[no-untyped-def]
+    def one(ep: Endpoint) -> WriteAck:
         try:
             return backends[ep.name].write(key, fan.stream(index[ep.name]))
         finally:
@@ -101,7 +101,8 @@ def bench_ratio() -> dict[str, float]:
         write(endpoints[:1], backends, "warmup", 8 * MiB)
         write(endpoints, backends, "warmup", 8 * MiB)
         pids = [r.process.pid for r in regions if r.process is not None]
-        one, three = [], []
+        one: list[float] = []
+        three: list[float] = []
         cpu = {"one": [0.0, 0.0], "three": [0.0, 0.0]}
         for run in range(RATIO_RUNS):
             for name, targets, times in (("one", endpoints[:1], one), ("three", endpoints, three)):

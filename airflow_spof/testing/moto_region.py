@@ -61,7 +61,7 @@ class MotoRegion:
         log = open(self.log_dir / "moto.log", "ab")  # noqa: SIM115 -- owned by the child
         try:
             self.process = subprocess.Popen(
-                [moto_server_path(), "-H", self.host, "-p", str(self.port)],
+                [*_die_with_parent(), moto_server_path(), "-H", self.host, "-p", str(self.port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -148,6 +148,18 @@ class MotoRegion:
             client.create_bucket(
                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region_name}
             )
+
+
+def _die_with_parent() -> list[str]:
+    """A command prefix that SIGKILLs the server when the process that started it dies.
+
+    A test run killed on a timeout then leaves no region behind (Linux, via
+    util-linux ``setpriv``; without it the fixtures' own cleanup is all there
+    is). The signal follows the starting *thread*: start regions from a
+    long-lived one.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
 
 
 def conn_env_name(conn_id: str) -> str:

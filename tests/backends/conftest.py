@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_spof.core.endpoints import Endpoint, Replicas, fs, s3
+from airflow_spof.core.endpoints import Consistency, Endpoint, Replicas, fs, s3
 from airflow_spof.core.fanout import FanOut
 from airflow_spof.core.replication import WriteAck
 from airflow_spof.testing.moto_region import MotoRegion
@@ -65,7 +65,7 @@ class Replica3:
     def all(self) -> tuple[Endpoint, Endpoint, Endpoint]:
         return (self.use1, self.euw1, self.local)
 
-    def replicas(self, consistency: str = "quorum") -> Replicas:
+    def replicas(self, consistency: Consistency = "quorum") -> Replicas:
         return Replicas(*self.all, write_consistency=consistency)
 
 

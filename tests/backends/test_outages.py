@@ -190,5 +190,5 @@ def test_planted_credentials_never_leak(replicas3, fanout_writer, planted_secret
 def test_connection_comes_from_airflow_env(replicas3, planted_secret) -> None:
     conn = json.loads(os.environ[conn_env_name("spof_use1")])
     assert conn["password"] == planted_secret
-    backend = backends_for((replicas3.use1,))[replicas3.use1.name]
+    backend = S3Backend(replicas3.use1)
     assert backend.client.meta.endpoint_url == replicas3.regions["us-east-1"].endpoint_url

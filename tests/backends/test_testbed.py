@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,7 +15,7 @@ import pytest
 
 from airflow_spof.hooks.s3_parts import PartBody, take_part
 from airflow_spof.testing.fault_proxy import FaultProxy, Mode
-from airflow_spof.testing.waiting import free_port
+from airflow_spof.testing.waiting import free_port, wait_until
 
 
 def test_part_body_reads_and_seeks_across_chunks() -> None:
@@ -93,3 +96,29 @@ def test_fault_proxy_modes(echo_port: int) -> None:
 def test_fault_proxy_refuses_when_its_target_is_down() -> None:
     with FaultProxy(free_port()) as proxy, pytest.raises(ConnectionResetError):
         roundtrip(proxy.port)
+
+
+def test_region_dies_with_the_process_that_started_it(tmp_path) -> None:
+    """A test run killed on a timeout must not leave moto servers behind."""
+    script = (
+        "import os; from airflow_spof.testing.moto_region import MotoRegion\n"
+        "r = MotoRegion(log_dir=__import__('pathlib').Path(os.environ['LOG_DIR'])).start()\n"
+        "print(r.process.pid, flush=True); os.kill(os.getpid(), 9)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOG_DIR": str(tmp_path)},
+    )
+    assert run.returncode == -9
+    server = int(run.stdout.split()[0])
+
+    def gone() -> bool:
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_until(gone, timeout=10, what=f"moto_server {server} to die with its parent")
