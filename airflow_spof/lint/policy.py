@@ -15,11 +15,12 @@ from typing import Any
 from airflow.exceptions import AirflowClusterPolicyViolation
 from airflow.policies import hookimpl
 
-from airflow_spof.lint import dag_objects
+from airflow_spof.lint import dag_objects, source_index
 from airflow_spof.lint.checks import check_module, make_finding
 from airflow_spof.lint.config import LintConfig, load_config
 from airflow_spof.lint.model import Dag, Finding, Location, Module, Severity
 from airflow_spof.lint.rules import RULES
+from airflow_spof.lint.source_index import SourceIndex
 
 log = logging.getLogger(__name__)
 MODES = ("off", "warn", "enforce")
@@ -48,23 +49,39 @@ def policy_config(fileloc: str) -> LintConfig:
     return _config_cache[key]
 
 
-def _facts(dag: Any) -> Dag:
+def _facts(dag: Any, index: SourceIndex) -> Dag:
     cached = _facts_cache.get(id(dag))
     task_count = len(dag.tasks)
     if cached is not None and len(cached[1].tasks) == task_count and cached[0]() is dag:
         return cached[1]
     facts = dag_objects.dag_facts(dag)
+    facts.where = index.dags.get(facts.dag_id, facts.where)
+    for task_id, task in facts.tasks.items():
+        task.where = index.task(facts.dag_id, task_id) or task.where
     _facts_cache.clear()
     _facts_cache[id(dag)] = (weakref.ref(dag), facts)
     return facts
 
 
+def _visible(findings: list[Finding], index: SourceIndex) -> list[Finding]:
+    """Drop what the DAG file opts out of: ``# noqa`` on the lines, or a skip-file marker."""
+    if index.skip:
+        return []
+    return [f for f in findings if not index.suppressed(f)]
+
+
+def _at(finding: Finding) -> str:
+    return f"{finding.where.path}:{finding.where.line}"
+
+
 def _report(findings: list[Finding], mode: str, subject: str, cfg: LintConfig) -> None:
     for finding in findings:
-        log.warning("airflow-spof %s %s: %s", finding.code, subject, finding.message)
+        log.warning(
+            "airflow-spof %s %s (%s): %s", finding.code, subject, _at(finding), finding.message
+        )
     errors = [f for f in findings if f.severity >= Severity.ERROR]
     if mode == "enforce" and errors:
-        details = "; ".join(f"{f.code} {f.message}" for f in errors)
+        details = "; ".join(f"{f.code} {f.message} ({_at(f)})" for f in errors)
         raise AirflowClusterPolicyViolation(
             f"airflow-spof lint policy rejected {subject}: {details}. "
             "Fix it, or ignore the code in [tool.airflow-spof.lint] (ignore / per-file-ignores)."
@@ -83,9 +100,12 @@ def dag_policy(dag: Any) -> None:
         return
     path = str(getattr(dag, "fileloc", "") or "")
     cfg = policy_config(path)
-    module = Module(path=path, replica_sets=dag_objects.replica_sets(dag))
-    findings = check_module(module, cfg)
-    _report(findings, mode, f"DAG '{dag.dag_id}'", cfg)
+    index = source_index.index_for(path)
+    replica_sets = dag_objects.replica_sets(dag)
+    for replicas in replica_sets:
+        replicas.where = index.replica_set(replicas) or replicas.where
+    findings = check_module(Module(path=path, replica_sets=replica_sets), cfg)
+    _report(_visible(findings, index), mode, f"DAG '{dag.dag_id}'", cfg)
 
 
 @hookimpl
@@ -97,7 +117,8 @@ def task_policy(task: Any) -> None:
         return
     path = str(getattr(dag, "fileloc", "") or "")
     cfg = policy_config(path)
-    facts = _facts(dag)
+    index = source_index.index_for(path)
+    facts = _facts(dag, index)
     task_facts = facts.tasks.get(task.task_id)
     if task_facts is None:
         return
@@ -108,4 +129,4 @@ def task_policy(task: Any) -> None:
         for message in rule.task_check(task_facts, facts, cfg):
             where = task_facts.where or Location(path, 1, 1, 1, 1, ())
             findings.append(make_finding(rule, cfg, message, where, facts.dag_id, task.task_id))
-    _report(findings, mode, f"task '{dag.dag_id}.{task.task_id}'", cfg)
+    _report(_visible(findings, index), mode, f"task '{dag.dag_id}.{task.task_id}'", cfg)

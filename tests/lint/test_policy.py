@@ -89,3 +89,77 @@ def test_policy_modes_under_dagbag(tmp_path: Path, mode: str) -> None:
         assert result["dags"] == ["clean", "offending"] and result["errors"] == {}
     logged = "airflow-spof SPF301" in result["log"]
     assert logged is (mode != "off")
+
+
+SUPPRESSED = OFFENDING.replace("offending", "suppressed").replace(
+    'bash_command="ship < /tmp/out.bin")', 'bash_command="ship < /tmp/out.bin")  # noqa: SPF301'
+)
+WRONG_CODE = OFFENDING.replace("offending", "wrong_code").replace(
+    'bash_command="ship < /tmp/out.bin")', 'bash_command="ship < /tmp/out.bin")  # noqa: SPF101'
+)
+TASKFLOW_SUPPRESSED = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import BaseHook, dag, task
+
+    @dag(dag_id="taskflow_suppressed", schedule=None,
+         default_args={"retries": 2, "execution_timeout": timedelta(minutes=5)})
+    def pipeline():
+        @task  # noqa: SPF101
+        def load() -> None:
+            BaseHook.get_connection("pg_main")
+
+        load()
+
+    pipeline()
+    """
+)
+TASKFLOW_FLAGGED = TASKFLOW_SUPPRESSED.replace("taskflow_suppressed", "taskflow_flagged").replace(
+    "  # noqa: SPF101", ""
+)
+
+
+def _line_of(text: str, marker: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if marker in line)
+
+
+def _load_files(tmp_path: Path, mode: str, files: dict[str, str]) -> dict:
+    dags = tmp_path / "dags"
+    dags.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (dags / name).write_text(text)
+    return _load(tmp_path, mode)
+
+
+CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
+TASKFLOW_FILES = {
+    "taskflow_suppressed.py": TASKFLOW_SUPPRESSED,
+    "taskflow_flagged.py": TASKFLOW_FLAGGED,
+}
+
+
+def test_policy_enforce_honours_noqa_on_the_task_line(tmp_path: Path) -> None:
+    result = _load_files(tmp_path, "enforce", CLASSIC_FILES)
+    assert result["dags"] == ["clean", "suppressed"]
+    errors = {Path(k).name: v for k, v in result["errors"].items()}
+    assert set(errors) == {"offending.py", "wrong_code.py"}
+    ship = _line_of(WRONG_CODE, 'task_id="ship"')
+    assert "SPF301" in errors["wrong_code.py"]
+    assert f"wrong_code.py:{ship})" in errors["wrong_code.py"]  # the real line, not line 1
+
+
+def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
+    result = _load_files(tmp_path, "warn", {**CLASSIC_FILES, **TASKFLOW_FILES})
+    assert result["errors"] == {}
+    log, dags = result["log"], tmp_path / "dags"
+    ship = _line_of(OFFENDING, 'task_id="ship"')
+    assert f"SPF301 task 'offending.ship' ({dags / 'offending.py'}:{ship})" in log
+    assert f"SPF301 task 'wrong_code.ship' ({dags / 'wrong_code.py'}:{ship})" in log
+    assert "task 'suppressed.ship'" not in log
+    decorator = _line_of(TASKFLOW_FLAGGED, "@task")
+    flagged = f"task 'taskflow_flagged.load' ({dags / 'taskflow_flagged.py'}:{decorator})"
+    assert f"SPF101 {flagged}" in log and f"SPF302 {flagged}" in log
+    # the noqa on the decorator line silences SPF101 only
+    suppressed = f"task 'taskflow_suppressed.load' ({dags / 'taskflow_suppressed.py'}:{decorator})"
+    assert f"SPF101 {suppressed}" not in log and f"SPF302 {suppressed}" in log
+    assert ".py:1)" not in log
