@@ -132,5 +132,6 @@ class UpstreamAvailabilitySensor(BaseSensorOperator):
             + "; ".join(f"{r['name']} ({r['detail']})" for r in down)
         )
         if self.soft_fail:
+            self.log.warning("%s; skipping (soft_fail)", message)  # Airflow logs no skip reason
             raise AirflowSkipException(message)
         raise AirflowSensorTimeout(message)

@@ -288,10 +288,21 @@ class AirflowStandalone:
         content = body.get("content", [])
         if isinstance(content, str):
             return content
-        return "\n".join(str(c.get("event", c)) if isinstance(c, dict) else str(c) for c in content)
+        return "\n".join(_log_line(item) for item in content)
 
     def _ti_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         return {t["task_id"]: t["state"] for t in self.task_instances(dag_id, run_id)}
+
+
+def _log_line(item: Any) -> str:
+    """One structured log record as text, with the exception it carries (type: message)."""
+    if not isinstance(item, dict):
+        return str(item)
+    text = str(item.get("event", ""))
+    for error in item.get("error_detail") or []:
+        if isinstance(error, dict):
+            text += f"\n{error.get('exc_type')}: {error.get('exc_value')}"
+    return text
 
 
 def _wait(condition: Any, timeout: float, what: str, stack: AirflowStandalone) -> Any:

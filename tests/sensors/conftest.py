@@ -166,3 +166,29 @@ def pg(pg_cluster: PostgresCluster) -> Iterator[PostgresCluster]:
     yield pg_cluster
     if not (pg_cluster.data_dir / "postmaster.pid").exists():
         pg_cluster.start()
+
+
+@pytest.fixture
+def listener_factory() -> Iterator[type[TcpListener]]:
+    """Make listeners that start later (an upstream coming back); all are stopped at the end."""
+    made: list[TcpListener] = []
+
+    class Tracked(TcpListener):
+        def __post_init__(self) -> None:
+            made.append(self)
+
+    try:
+        yield Tracked
+    finally:
+        for listener in made:
+            listener.stop()
+
+
+@pytest.fixture
+def http_secret() -> str:
+    return HTTP_SECRET
+
+
+@pytest.fixture
+def s3_secret() -> str:
+    return S3_SECRET

@@ -24,8 +24,6 @@ from airflow_spof.testing.postgres import PostgresCluster
 from airflow_spof.testing.waiting import wait_until
 from airflow_spof.triggers.availability import AvailabilityTrigger
 
-from .conftest import HTTP_SECRET, S3_SECRET, TcpListener
-
 
 def sensor(targets: list[Any], **kwargs: Any) -> UpstreamAvailabilitySensor:
     kwargs.setdefault("task_id", "wait_for_upstreams")
@@ -122,7 +120,7 @@ def test_targets_round_trip_through_json(tmp_path: Path) -> None:
 
 def test_poke_counts_healthy_targets_and_returns_their_names(
     store: StateStore,
-    tcp_listener: TcpListener,
+    tcp_listener: Any,
     closed_port: int,
     http_server: str,
     pg: PostgresCluster,
@@ -153,11 +151,11 @@ def test_expected_status_decides_http_health(store: StateStore, http_server: str
 
 
 def test_http_connection_supplies_host_and_credentials_and_never_leaks_them(
-    store: StateStore, http_server: str, monkeypatch: pytest.MonkeyPatch
+    store: StateStore, http_server: str, http_secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     host, port = http_server.removeprefix("http://").split(":")
     conn = {"conn_type": "http", "host": host, "port": int(port), "login": "probe"}
-    monkeypatch.setenv("AIRFLOW_CONN_SPOF_API", json.dumps({**conn, "password": HTTP_SECRET}))
+    monkeypatch.setenv("AIRFLOW_CONN_SPOF_API", json.dumps({**conn, "password": http_secret}))
     monkeypatch.setenv("AIRFLOW_CONN_SPOF_API_WRONG", json.dumps({**conn, "password": "nope!"}))
     good = http("/private", conn_id="spof_api", name="api")
     wrong = http("/private", conn_id="spof_api_wrong", name="api-wrong")
@@ -165,7 +163,7 @@ def test_http_connection_supplies_host_and_credentials_and_never_leaks_them(
     assert not sensor([wrong]).poke({})
     detail = store.health_of(["api-wrong"])["api-wrong"].detail or ""
     assert "HTTP 401" in detail
-    assert HTTP_SECRET not in detail
+    assert http_secret not in detail
 
 
 def test_custom_sql_query_decides_health(store: StateStore, pg: PostgresCluster) -> None:
@@ -186,7 +184,7 @@ def test_custom_sql_query_decides_health(store: StateStore, pg: PostgresCluster)
 
 
 def test_s3_endpoints_are_probed_through_their_connection(
-    store: StateStore, live_region: MotoRegion, bucket: str
+    store: StateStore, live_region: MotoRegion, bucket: str, s3_secret: str
 ) -> None:
     endpoint = s3("spof_sensor_s3", bucket=bucket, name="s3-eu")
     missing = s3("spof_sensor_s3", bucket=f"{bucket}-missing", name="s3-missing")
@@ -195,7 +193,7 @@ def test_s3_endpoints_are_probed_through_their_connection(
     assert not sensor([endpoint], min_available=1).poke({})
     detail = store.health_of(["s3-eu"])["s3-eu"].detail or ""
     assert "EndpointConnectionError" in detail or "Connect" in detail
-    assert S3_SECRET not in detail
+    assert s3_secret not in detail
 
 
 def test_recorded_health_makes_failover_skip_the_dead_endpoint(
@@ -241,7 +239,7 @@ def test_timeout_with_soft_fail_skips(store: StateStore, closed_port: int) -> No
 
 
 def test_deferrable_sensor_succeeds_without_deferring_when_already_up(
-    store: StateStore, tcp_listener: TcpListener
+    store: StateStore, tcp_listener: Any
 ) -> None:
     target = tcp("127.0.0.1", tcp_listener.port, name="up")
     assert sensor([target], deferrable=True).execute({}) == ["up"]
@@ -269,8 +267,10 @@ async def _first_event(trigger: AvailabilityTrigger) -> dict[str, Any]:
     raise AssertionError("the trigger ended without an event")
 
 
-def test_trigger_fires_when_the_upstream_comes_back(store: StateStore) -> None:
-    listener = TcpListener()
+def test_trigger_fires_when_the_upstream_comes_back(
+    store: StateStore, listener_factory: Any
+) -> None:
+    listener = listener_factory()
     target = tcp("127.0.0.1", listener.port, name="late")
     trigger = AvailabilityTrigger(
         [target_to_dict(target)], required=1, deadline=time.time() + 60, poke_interval=0.05
@@ -286,7 +286,6 @@ def test_trigger_fires_when_the_upstream_comes_back(store: StateStore) -> None:
         event = asyncio.run(_first_event(trigger))
     finally:
         helper.join()
-        listener.stop()
     assert event["status"] == "available"
     assert event["healthy"] == ["late"]
     assert store.health_of(["late"])["late"].healthy is True

@@ -18,8 +18,6 @@ import pytest
 from airflow_spof.core.state import StateStore
 from airflow_spof.testing.waiting import wait_until
 
-from .conftest import TcpListener
-
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "spof_sensor_poke.py"
 
 
@@ -39,12 +37,13 @@ def load_dag(airflow_db: None) -> Any:
 
 def test_sensor_pokes_until_the_upstream_is_back(
     load_dag: Any,
+    listener_factory: Any,
     store: StateStore,
     http_server: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    listener = TcpListener()
+    listener = listener_factory()
     out = tmp_path / "healthy.json"
     monkeypatch.setenv("SPOF_SENSOR_TCP_PORT", str(listener.port))
     monkeypatch.setenv("SPOF_SENSOR_HTTP_URL", f"{http_server}/ok")
@@ -62,7 +61,6 @@ def test_sensor_pokes_until_the_upstream_is_back(
         run = dag.test()
     finally:
         helper.join()
-        listener.stop()
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {"wait": "success", "record": "success"}
     assert json.loads(out.read_text()) == ["db-port", "api"]
