@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint bench demo
+.PHONY: test test-distributed lint bench demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Two Celery workers, Redis and PostgreSQL on loopback (~3.5 min; needs `apt-get install -y redis-server`).
+CELERY_STAMP := $(VENV)/.installed-celery-stamp
+$(CELERY_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,celery]'
+	touch $(CELERY_STAMP)
+
+test-distributed: $(CELERY_STAMP)
+	$(BIN)/pytest -m distributed tests/distributed
 
 demo: $(STAMP)
 	$(BIN)/airflow-spof demo
