@@ -307,3 +307,15 @@ def test_trigger_times_out_with_the_reasons(store: StateStore, closed_port: int)
     soft = sensor([target], timeout=0.3, soft_fail=True)
     with pytest.raises(AirflowSkipException, match="0 of 1 healthy, 1 required"):
         soft.execute_complete({}, event)
+
+
+def test_http_urls_and_tcp_hosts_are_templated(
+    store: StateStore, http_server: str, tcp_listener: Any
+) -> None:
+    waiting = sensor(
+        [http("{{ params.api }}/ok", name="api"), tcp("{{ params.host }}", tcp_listener.port)],
+        params={"api": http_server, "host": "127.0.0.1"},
+    )
+    waiting.render_template_fields({"params": {"api": http_server, "host": "127.0.0.1"}})
+    assert waiting.targets[0].url == f"{http_server}/ok"
+    assert waiting.poke({}).xcom_value == ["api", f"tcp:{{{{ params.host }}}}:{tcp_listener.port}"]

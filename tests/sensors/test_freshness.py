@@ -196,3 +196,11 @@ def test_stopped_database_falls_back_to_a_replica(
     assert verdict
     assert verdict.xcom_value["endpoint"] == "lite"
     assert verdict.xcom_value["fell_back"] is True
+
+
+def test_key_is_templated(store: StateStore, tmp_path: Path) -> None:
+    write_file(tmp_path, "2024-05-01/report.csv")
+    check = sensor(fs(str(tmp_path)), key="{{ ds }}/report.csv")
+    check.render_template_fields({"ds": "2024-05-01"})
+    assert check.key == "2024-05-01/report.csv"
+    assert check.poke({})
