@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give at least one --fault SELECTOR=KIND, e.g. region:us-east-1=down")
     log = Path(args.log) if args.log else Path(tempfile.mkstemp(prefix="spof-drill-")[1])
     with contextlib.ExitStack() as stack:
-        folder = _prepare(args, stack)
         from airflow_spof.commands.capture import terminal_only
 
         stack.enter_context(terminal_only(log))
+        folder = _prepare(args, stack)
         report = _drill(folder, args.dag_id, faults)
     data = report.to_dict()
     data["log"] = str(log)
