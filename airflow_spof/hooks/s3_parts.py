@@ -1,4 +1,4 @@
-"""Upload parts made of the stream's own chunks, never concatenated.
+"""Multipart plumbing: parts made of the stream's own chunks, and part-for-part copies.
 
 A part is a list of the chunks the fan-out handed over (the same ``bytes``
 objects every replica receives), exposed to botocore as a seekable file.
@@ -8,10 +8,12 @@ an N-replica upload close to N parts of chunk references.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -96,3 +98,42 @@ class PartBody(io.RawIOBase):
 
     def __len__(self) -> int:
         return self._size
+
+
+def copy_part_for_part(
+    client: Any,
+    bucket: str,
+    source_key: str,
+    target_key: str,
+    metadata: Mapping[str, str],
+    parts: list[dict[str, Any]],
+    sizes: list[int],
+) -> None:
+    """Copy an object of more than 5 GiB (CopyObject's limit) with the same part boundaries.
+
+    Same boundaries, same per-part SHA-256: the copy's composite checksum equals
+    the one verified on the source. Any failure aborts the copy's upload.
+    """
+    upload = client.create_multipart_upload(
+        Bucket=bucket, Key=target_key, ChecksumAlgorithm="SHA256", Metadata=dict(metadata)
+    )["UploadId"]
+    try:
+        copied, offset = [], 0
+        for part, length in zip(parts, sizes, strict=True):
+            result = client.upload_part_copy(
+                Bucket=bucket,
+                Key=target_key,
+                UploadId=upload,
+                PartNumber=part["PartNumber"],
+                CopySource={"Bucket": bucket, "Key": source_key},
+                CopySourceRange=f"bytes={offset}-{offset + length - 1}",
+            )["CopyPartResult"]
+            copied.append({**part, "ETag": result["ETag"]})
+            offset += length
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=target_key, UploadId=upload, MultipartUpload={"Parts": copied}
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.abort_multipart_upload(Bucket=bucket, Key=target_key, UploadId=upload)
+        raise

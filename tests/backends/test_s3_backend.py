@@ -9,6 +9,7 @@ import pytest
 
 from airflow_spof import chaos
 from airflow_spof.core.errors import ChecksumMismatch, ErrorClass, classify
+from airflow_spof.hooks import s3_backend
 from airflow_spof.hooks.backend import ObjectBackend, Timeouts, open_backend
 from airflow_spof.hooks.objects import InvalidKey, ObjectMissing
 from airflow_spof.hooks.s3_backend import META_SHA256, S3Backend
@@ -113,6 +114,19 @@ def test_corrupted_multipart_write_commits_nothing(backend, raw, replicas3) -> N
         backend.write("big.bin", chunks_of(big_payload()))
     assert all_keys(raw, replicas3.bucket) == ["data/big.bin"]
     assert b"".join(backend.read("big.bin")) == b"previous version"
+    assert not raw.list_multipart_uploads(Bucket=replicas3.bucket).get("Uploads")
+
+
+def test_objects_beyond_copy_object_limit_are_copied_part_for_part(
+    backend, raw, replicas3, monkeypatch
+) -> None:
+    """Above 5 GiB CopyObject fails on S3; the part-for-part path keeps the verified checksum."""
+    monkeypatch.setattr(s3_backend, "MAX_COPY_SIZE", 0)  # take that path with 10 MiB
+    data = big_payload()
+    ack = backend.write("big.bin", chunks_of(data))
+    assert ack.checksum == hashlib.sha256(data).hexdigest()
+    assert b"".join(backend.read("big.bin")) == data
+    assert all_keys(raw, replicas3.bucket) == ["data/big.bin"]
     assert not raw.list_multipart_uploads(Bucket=replicas3.bucket).get("Uploads")
 
 
