@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,9 +122,24 @@ def _lint_in_worker(path: Path) -> tuple[list[Finding], Module | None]:
     return findings, module if _worker["keep"] else None
 
 
+def _lint_parallel(
+    files: list[Path], cfg: LintConfig, roots: list[Path], keep_modules: bool, jobs: int
+) -> list[tuple[list[Finding], Module | None]]:
+    """Forked workers (no re-import, no pickled config per file); imported only when used,
+    so a pre-commit batch does not pay for multiprocessing."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(cfg, roots, keep_modules)
+    ) as pool:
+        return list(pool.map(_lint_in_worker, files, chunksize=max(1, len(files) // (jobs * 4))))
+
+
 def default_jobs(file_count: int) -> int:
     """Processes worth starting: one per core for large trees, none for a pre-commit batch."""
-    if file_count < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+    if file_count < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -146,13 +159,7 @@ def lint_paths(
     result = LintResult(files=len(files), missing=missing)
     jobs = default_jobs(len(files)) if jobs is None else max(1, jobs)
     if jobs > 1 and len(files) > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_init_worker, initargs=(cfg, roots, keep_modules)
-        ) as pool:
-            outcomes = list(
-                pool.map(_lint_in_worker, files, chunksize=max(1, len(files) // (jobs * 4)))
-            )
+        outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs)
     else:
         loader = ModuleLoader(roots, build_scope)
         outcomes = [lint_file(file, cfg, loader) for file in files]
