@@ -1,0 +1,2 @@
+-- The airflow-spof state store (breakers, health, repair hints), beside the metadata database.
+CREATE DATABASE spof_state OWNER airflow;
