@@ -61,7 +61,7 @@ class UpstreamAvailabilitySensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        targets: Iterable[TargetLike],
+        targets: TargetLike | Iterable[TargetLike],
         min_available: int | str = "all",
         sql_query: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),

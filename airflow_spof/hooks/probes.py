@@ -163,8 +163,10 @@ def _display_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else url
 
 
-def flatten_targets(items: Iterable[Any]) -> list[Target]:
+def flatten_targets(items: Iterable[Any] | Target) -> list[Target]:
     """Targets from endpoints, replica sets and http()/tcp() targets; names must be unique."""
+    if isinstance(items, (Endpoint, HttpTarget, TcpTarget)):
+        items = [items]
     found: list[Target] = []
     for item in items:
         if isinstance(item, Replicas):

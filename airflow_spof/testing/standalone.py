@@ -146,7 +146,7 @@ class AirflowStandalone:
         parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
         return all((report.get(p) or {}).get("status") == "healthy" for p in parts)
 
-    def stop(self, grace: float = 20.0) -> None:
+    def stop(self, grace: float = 10.0) -> None:
         """Terminate the whole process group (SIGTERM, then SIGKILL after ``grace`` s)."""
         process, self.process = self.process, None
         if process is not None:

@@ -25,7 +25,7 @@ from airflow_spof.testing.waiting import wait_until
 from airflow_spof.triggers.availability import AvailabilityTrigger
 
 
-def sensor(targets: list[Any], **kwargs: Any) -> UpstreamAvailabilitySensor:
+def sensor(targets: Any, **kwargs: Any) -> UpstreamAvailabilitySensor:
     kwargs.setdefault("task_id", "wait_for_upstreams")
     kwargs.setdefault("poke_interval", 0.05)
     kwargs.setdefault("connect_timeout", 1.0)
@@ -101,6 +101,8 @@ def test_replica_sets_expand_to_their_endpoints(tmp_path: Path) -> None:
     built = sensor([replicas, tcp("db", 5432)], min_available="quorum")
     assert [t.name for t in built.targets] == ["a", "b", "tcp:db:5432"]
     assert built.required == 2
+    assert [t.name for t in sensor(replicas).targets] == ["a", "b"]
+    assert [t.name for t in sensor(a).targets] == ["a"]
 
 
 def test_targets_round_trip_through_json(tmp_path: Path) -> None:
