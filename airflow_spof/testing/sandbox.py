@@ -95,24 +95,31 @@ class AirflowSandbox:
 
 
 def start_example_world(sandbox: AirflowSandbox) -> Any:
-    """Start the :class:`ExampleEnvironment` while the metadata DB is created: both take seconds."""
+    """Start the :class:`ExampleEnvironment` while the metadata DB is created: both take seconds.
+
+    The servers start on this thread: they are bound to the thread that
+    started them (parent-death signal) and must outlive the helper thread.
+    """
     from airflow_spof.testing.environment import ExampleEnvironment
 
     env = ExampleEnvironment(root=sandbox.root / "env")
     failure: list[BaseException] = []
 
-    def start() -> None:
+    def init_db() -> None:
         try:
-            env.start()
+            sandbox.init_db()
         except BaseException as exc:
             failure.append(exc)
 
-    starter = threading.Thread(target=start, name="spof-example-env")
-    starter.start()
+    creator = threading.Thread(target=init_db, name="spof-airflow-initdb")
+    creator.start()
     try:
-        sandbox.init_db()
-    finally:
-        starter.join()
+        env.start()
+    except BaseException as exc:
+        creator.join()
+        raise SandboxError(f"the example environment did not start: {exc}") from exc
+    creator.join()
     if failure:
-        raise SandboxError(f"the example environment did not start: {failure[0]}")
+        env.stop()
+        raise SandboxError(f"the Airflow metadata database could not be created: {failure[0]}")
     return env
