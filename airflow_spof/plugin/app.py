@@ -38,6 +38,14 @@ def _operational(viewer: Viewer) -> None:
         )
 
 
+def _map_index(value: str) -> int:
+    """The UI leaves ``{MAP_INDEX}`` unfilled on unmapped tasks: anything non-numeric is -1."""
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
 def _kinds(kind: str | None) -> tuple[str, ...] | None:
     if not kind:
         return None
@@ -154,9 +162,9 @@ def create_app() -> FastAPI:
 
     @app.get("/api/task-instance")
     def api_task_instance(
-        viewer: ViewerDep, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+        viewer: ViewerDep, dag_id: str, run_id: str, task_id: str, map_index: str = "-1"
     ) -> dict[str, Any]:
-        return task_instance(viewer, dag_id, run_id, task_id, map_index)
+        return task_instance(viewer, dag_id, run_id, task_id, _map_index(map_index))
 
     @app.get("/resilience", response_class=HTMLResponse)
     def resilience_page(
@@ -191,9 +199,9 @@ def create_app() -> FastAPI:
 
     @app.get("/task-instance", response_class=HTMLResponse)
     def task_instance_page(
-        viewer: ViewerDep, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+        viewer: ViewerDep, dag_id: str, run_id: str, task_id: str, map_index: str = "-1"
     ) -> HTMLResponse:
-        data = task_instance(viewer, dag_id, run_id, task_id, map_index)
+        data = task_instance(viewer, dag_id, run_id, task_id, _map_index(map_index))
         html = TEMPLATES.get_template("task_instance.html").render(
             viewer=viewer,
             ti=data,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from airflow_spof.testing.moto_region import MotoRegion
-from airflow_spof.testing.standalone import PASSWORD_FILE, AirflowStandalone
+from airflow_spof.testing.standalone import PASSWORD_FILE, AirflowStandalone, StandaloneError
 
 DAGS = Path(__file__).parent / "dags"
 DAG_ID = "spof_ui_outage"
@@ -92,7 +92,11 @@ def outage() -> Iterator[OutageStack]:
         east.kill()  # the regional outage: the region and its data are gone
         airflow.unpause(DAG_ID)
         run_id = airflow.trigger(DAG_ID)
-        airflow.wait_for_run(DAG_ID, run_id, {"success"}, timeout=180)
+        try:
+            airflow.wait_for_run(DAG_ID, run_id, {"success"}, timeout=180)
+        except StandaloneError as exc:
+            log = airflow.task_log(DAG_ID, run_id, "copy_orders")
+            raise StandaloneError(f"{exc}\n--- copy_orders log ---\n{log[-6000:]}") from None
         yield OutageStack(airflow, run_id, password)
     finally:
         if airflow is not None:

@@ -68,6 +68,16 @@ def test_task_instance_reports_and_lineage(outage: OutageStack) -> None:
         (outage.east_replica, "lagging"),
     }
     assert ti["replication_reports"][0]["degraded"] is True
+    # the UI leaves {MAP_INDEX} unfilled on an unmapped task's tab
+    same = outage.get(
+        "/spof/api/task-instance",
+        token,
+        dag_id=outage.dag_id,
+        run_id=outage.run_id,
+        task_id="copy_orders",
+        map_index="{MAP_INDEX}",
+    ).json()
+    assert same["picture"] == picture
     # the probe task read nothing: its tab has no reports but still answers
     probe = outage.get(
         "/spof/api/task-instance",
