@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import gc
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ _SKIP_DIRS = frozenset(
 
 
 PARALLEL_THRESHOLD = 200
+GC_THRESHOLD = 50_000
 
 
 class LintInternalError(RuntimeError):
@@ -137,6 +140,18 @@ def _lint_parallel(
         return list(pool.map(_lint_in_worker, files, chunksize=max(1, len(files) // (jobs * 4))))
 
 
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Linting allocates millions of short-lived objects (AST nodes, values, facts) and makes
+    few reference cycles; the default collector thresholds made it ~25% slower."""
+    saved = gc.get_threshold()
+    gc.set_threshold(max(saved[0], GC_THRESHOLD), *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 def default_jobs(file_count: int) -> int:
     """Processes worth starting: one per core for large trees, none for a pre-commit batch."""
     if file_count < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
@@ -158,11 +173,12 @@ def lint_paths(
     roots = roots or [Path.cwd()]
     result = LintResult(files=len(files), missing=missing)
     jobs = default_jobs(len(files)) if jobs is None else max(1, jobs)
-    if jobs > 1 and len(files) > 1:
-        outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs)
-    else:
-        loader = ModuleLoader(roots, build_scope)
-        outcomes = [lint_file(file, cfg, loader) for file in files]
+    with _rare_collections():
+        if jobs > 1 and len(files) > 1:
+            outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs)
+        else:
+            loader = ModuleLoader(roots, build_scope)
+            outcomes = [lint_file(file, cfg, loader) for file in files]
     for findings, module in outcomes:
         result.findings.extend(findings)
         if module is not None and keep_modules:
