@@ -45,9 +45,7 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
         for dag, task in pairs:
             for message in check(task, dag, cfg):
                 where = task.where or dag.where or fallback
-                findings.append(
-                    make_finding(rule, cfg, message, where, dag.dag_id, task.task_id)
-                )
+                findings.append(make_finding(rule, cfg, message, where, dag.dag_id, task.task_id))
     return findings
 
 

@@ -136,9 +136,7 @@ class Dag:
     tasks: dict[str, Task] = field(default_factory=dict)
     where: Location | None = None
     _ancestors: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
-    _selections: dict[str, frozenset[str]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _selections: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def ancestors(self, task_id: str) -> set[str]:
         """Every task that must finish before ``task_id`` starts (memoised: rules run after

@@ -242,8 +242,10 @@ def _holds_replica_set(value: Any, depth: int = 0) -> bool:
     for inner in items:
         if isinstance(inner, ReplicaSet):
             return True
-        if depth < 2 and isinstance(inner, (dict, list, tuple)) and _holds_replica_set(
-            inner, depth + 1
+        if (
+            depth < 2
+            and isinstance(inner, (dict, list, tuple))
+            and _holds_replica_set(inner, depth + 1)
         ):
             return True
     return False

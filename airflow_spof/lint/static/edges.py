@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from airflow_spof.lint.model import PartialStr
 from airflow_spof.lint.static.values import DagValue, GroupValue, LabelValue, TaskRef
+
+_LEAVES = frozenset({str, PartialStr, int, float, bool, type(None), timedelta})
 
 
 def is_task_like(value: Any) -> bool:
@@ -93,7 +97,10 @@ def task_refs_in(value: Any, depth: int = 0) -> list[TaskRef]:
         return []
     found: list[TaskRef] = []
     for inner in items:
-        if isinstance(inner, TaskRef):
+        kind = type(inner)
+        if kind in _LEAVES:
+            continue
+        if kind is TaskRef:
             found.append(inner)
         elif isinstance(inner, (dict, list, tuple)):
             found.extend(task_refs_in(inner, depth + 1))

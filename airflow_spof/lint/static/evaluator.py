@@ -98,7 +98,10 @@ class Evaluator:
         parts: list[str] = []
         partial = False
         for value in node.values:
-            inner = self.eval(value.value if isinstance(value, ast.FormattedValue) else value)
+            if type(value) is ast.Constant:
+                inner = value.value
+            else:
+                inner = self.eval(value.value if isinstance(value, ast.FormattedValue) else value)
             if isinstance(inner, (str, int, float)) and not isinstance(inner, bool):
                 partial = partial or isinstance(inner, PartialStr)
                 parts.append(str(inner))

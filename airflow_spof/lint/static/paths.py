@@ -63,6 +63,10 @@ def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
     for key, value in kwargs.items():
         if key == "bash_command" or "remote" in key:
             continue
+        if isinstance(value, str):
+            if value.startswith(("/", "~/")) and "://" not in value:
+                uses.append(PathUse(value, _mode_for(key, direction)))
+            continue
         for text in _strings(value):
             if not text.startswith(("/", "~/")) or "://" in text:
                 continue
