@@ -1,18 +1,24 @@
-"""Asset events that tell the Airflow UI which source served and which replicas were written.
+"""The lineage of fallbacks: which source served and which replicas were written.
 
 Endpoints are chosen at run time, so operators declare an ``AssetAlias`` as
 their outlet and attach one asset event per endpoint actually used, with an
-``extra`` that explains the choice (the lineage of fallbacks).
+``extra`` that explains the choice; that is what the Airflow UI shows.
+The same facts go to Airflow's hook-lineage collector, a no-op unless a
+``hook_lineage_readers`` plugin (OpenLineage's) is installed, so OpenLineage
+consumers see them too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_spof.core.endpoints import Endpoint
 from airflow_spof.core.errors import scrub
 from airflow_spof.core.reports import FailoverReport, ReplicationReport
+
+log = logging.getLogger(__name__)
 
 
 def asset_uri(endpoint: Endpoint, item: str | None = None) -> str:
@@ -92,3 +98,61 @@ def emit(
     outlet = context["outlet_events"][AssetAlias(alias_name)]
     for uri, extra in events:
         outlet.add(Asset(uri), extra=extra)
+
+
+EXTRA_KEY = "airflow_spof"
+
+
+def _default_collector() -> Any:
+    try:
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    except ImportError:  # an Airflow without hook lineage: nothing to report to
+        return None
+    return get_hook_lineage_collector()
+
+
+def report_hook_lineage(
+    hook: Any,
+    *,
+    sources: Iterable[Endpoint] = (),
+    source_item: str | None = None,
+    failover: FailoverReport | None = None,
+    replicas: Iterable[Endpoint] = (),
+    replica_item: str | None = None,
+    replication: ReplicationReport | None = None,
+    collector: Any = None,
+) -> int:
+    """Add the serving source as input and each written replica as output; return how many.
+
+    ``hook`` is the lineage context (the ``ReplicatedHook`` that did the
+    work). Lineage is best effort: a collector failure is logged, never raised.
+    """
+    collector = collector if collector is not None else _default_collector()
+    if collector is None:
+        return 0
+    events = asset_events(
+        sources=sources,
+        source_item=source_item,
+        failover=failover,
+        replicas=replicas,
+        replica_item=replica_item,
+        replication=replication,
+    )
+    try:
+        for uri, extra in events:
+            if extra["role"] == "source":
+                collector.add_input_asset(hook, uri=uri, asset_extra=extra)
+            else:
+                collector.add_output_asset(hook, uri=uri, asset_extra=extra)
+        summary = {
+            "served_by": failover.served_by if failover else None,
+            "fallback_from": failover.fallback_from if failover else [],
+            "acknowledged": replication.acknowledged if replication else [],
+            "lagging": replication.lagging if replication else [],
+        }
+        if failover is not None or replication is not None:
+            collector.add_extra(hook, EXTRA_KEY, summary)
+    except Exception as exc:
+        log.warning("spof: hook lineage not recorded: %s", type(exc).__name__)
+        return 0
+    return len(events)

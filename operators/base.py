@@ -76,6 +76,7 @@ class SpofBaseOperator(BaseOperator):
             self.on_degraded = [on_degraded]
         else:
             self.on_degraded = list(on_degraded)
+        self._hooks: list[ReplicatedHook] = []
         self.asset_alias = asset_alias or f"spof:{self.dag_id}.{self.task_id}"
         self.outlets = [*self.outlets, AssetAlias(self.asset_alias)]
 
@@ -89,9 +90,11 @@ class SpofBaseOperator(BaseOperator):
         return FailoverPolicy(retry=retry, deadline=self.deadline, hedge_after=self.hedge_after)
 
     def hook(self, replicas: Replicas) -> ReplicatedHook:
-        return ReplicatedHook(
+        hook = ReplicatedHook(
             replicas, failover_policy=self.failover_policy(), timeouts=self.timeouts
         )
+        self._hooks.append(hook)
+        return hook
 
     def finish(
         self,
@@ -105,15 +108,17 @@ class SpofBaseOperator(BaseOperator):
         replication: ReplicationReport | None = None,
     ) -> dict[str, Any]:
         """Emit asset events and metrics, run degraded callbacks; return the XCom report."""
-        events = lineage.asset_events(
-            sources=sources or (),
-            source_item=source_item,
-            failover=failover,
-            replicas=replicas or (),
-            replica_item=replica_item,
-            replication=replication,
-        )
-        lineage.emit(context, self.asset_alias, events)
+        used: dict[str, Any] = {
+            "sources": sources or (),
+            "source_item": source_item,
+            "failover": failover,
+            "replicas": replicas or (),
+            "replica_item": replica_item,
+            "replication": replication,
+        }
+        lineage.emit(context, self.asset_alias, lineage.asset_events(**used))
+        if self._hooks:  # the hook that did the work is the lineage context
+            lineage.report_hook_lineage(self._hooks[0], **used)
         result: dict[str, Any] = {}
         if failover is not None:
             metrics.record_failover(failover, self.task_id)

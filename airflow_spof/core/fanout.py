@@ -29,7 +29,7 @@ class FanOut:
     """One producer thread, one bounded queue per consumer."""
 
     def __init__(
-        self, source: Iterable[bytes], consumers: int, depth: int = 4, stall_timeout: float = 30.0
+        self, source: Iterable[bytes], consumers: int, depth: int = 2, stall_timeout: float = 30.0
     ) -> None:
         if consumers < 1:
             raise ValueError("fan-out needs at least one consumer")

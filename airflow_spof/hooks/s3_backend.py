@@ -49,7 +49,9 @@ from airflow_spof.hooks.s3_parts import Part, PartBody, copy_part_for_part, take
 
 MiB = 1024 * 1024
 META_SHA256 = "spof-sha256"
-DEFAULT_PART_SIZE = 8 * MiB
+DEFAULT_PART_SIZE = 5 * MiB
+PARTS_PER_SIZE = 1000  # the part size doubles every 1,000 parts: no 10,000-part ceiling
+MAX_PART_SIZE = 5 * 1024 * MiB
 MIN_PART_SIZE = 5 * MiB  # S3 rejects smaller non-final parts (EntityTooSmall)
 MAX_COPY_SIZE = 5 * 1024 * MiB  # larger objects are copied part by part
 READ_CHUNK = 1 * MiB
@@ -150,6 +152,12 @@ class S3Backend:
         if head.size < self.part_size:  # the whole payload fits in one PUT
             return self._put(key, target, head, source.hexdigest)
         return self._multipart(key, target, head, stream, source)
+
+    def part_size_of(self, number: int) -> int:
+        """Small parts keep memory low; doubling them every 1,000 parts keeps any stream
+        under S3's 10,000-part limit (5 MiB start: 48 GiB by part 10,000 at a fixed size,
+        over 5 TiB with doubling)."""
+        return min(MAX_PART_SIZE, self.part_size * 2 ** ((number - 1) // PARTS_PER_SIZE))
 
     def checksum(self, key: str) -> str | None:
         chaos.before(self.endpoint, "checksum", timeout=self.timeouts.read)
@@ -276,7 +284,7 @@ class S3Backend:
             )
             sizes.append(payload.size)
             digests.append(digest)
-            payload = take_part(rest, self.part_size)
+            payload = take_part(rest, self.part_size_of(len(parts) + 1))
         return parts, digests, sizes
 
     def _copy_into_place(

@@ -8,7 +8,7 @@ from airflow_spof.core.endpoints import Replicas, s3
 from airflow_spof.core.errors import ErrorClass
 from airflow_spof.core.reports import Attempt, FailoverReport, ReplicaOutcome, ReplicationReport
 from airflow_spof.hooks.replicated import ReplicatedHook
-from airflow_spof.plugin.hook_lineage import EXTRA_KEY, report_hook_lineage
+from airflow_spof.lineage import EXTRA_KEY, report_hook_lineage
 
 EAST = s3("aws_east", bucket="landing-east", region="us-east-1")
 WEST = s3("aws_west", bucket="landing-west", region="eu-west-1")
