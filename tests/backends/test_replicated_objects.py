@@ -87,3 +87,36 @@ def test_replica_that_missed_a_write_does_not_block_reads(replicas3, store: Stat
     assert data == b"written while us-east-1 was down"
     assert report.served_by == replicas3.euw1.name
     assert report.attempts[0].error_class is ErrorClass.INVALID_DATA
+
+
+def test_a_source_that_breaks_mid_stream_fails_over_without_a_partial_copy(
+    replicas3, store: StateStore, tmp_path: Path
+) -> None:
+    """copy_to streams source -> replicas; bad bytes found at the end of the stream abort
+    every destination write, and the next source is streamed instead."""
+    from airflow_spof import Replicas, fs
+
+    payload = (hashlib.sha256(b"y").digest() * 300_000)[: 6 * MiB]
+    sources = ReplicatedHook(
+        Replicas(replicas3.use1, replicas3.euw1),
+        store=store,
+        event_context={},
+        failover_policy=FailoverPolicy(retry=RetryPolicy(attempts=1)),
+    )
+    sources.write("big.bin", payload)
+    destination = ReplicatedHook(
+        Replicas(
+            fs(str(tmp_path / "d1"), region="a"),
+            fs(str(tmp_path / "d2"), region="b"),
+            write_consistency="all",
+        ),
+        store=store,
+        event_context={},
+    )
+    with chaos.inject(f"{replicas3.use1.name}=corrupt"):
+        replication, failover = sources.copy_to("big.bin", destination)
+    assert failover.served_by == replicas3.euw1.name
+    assert failover.attempts[0].error_class is ErrorClass.INVALID_DATA
+    assert replication.reached and not replication.lagging
+    for directory in ("d1", "d2"):
+        assert (tmp_path / directory / "big.bin").read_bytes() == payload
