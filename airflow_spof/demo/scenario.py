@@ -154,6 +154,7 @@ def lint_step(dags_folder: Path, say: Say, show: Callable[[str], None]) -> StepR
         dag_id="dags/ + fragile sample",
         ok=not clean and bool(sample.findings),
         seconds=seconds,
+        breakers=breaker_states(),
         notes=[f"dags/: {len(clean)} findings", f"fragile sample: {len(sample.findings)} findings"],
         details={
             "dags_findings": len(clean),
