@@ -1,12 +1,11 @@
-"""``airflow spof lint``: the provider's ``cli`` entry (see get_provider_info()["cli"])."""
+"""``airflow spof lint``: the lint command of the ``airflow spof`` group (see airflow_cli)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from airflow.cli.cli_config import ActionCommand, Arg, GroupCommand, lazy_load_command
+from airflow.cli.cli_config import ActionCommand, Arg, lazy_load_command
 
 from airflow_spof.lint.cli import OPTIONS
 
@@ -19,17 +18,6 @@ def lint_action_command() -> ActionCommand:
         func=lazy_load_command("airflow_spof.lint.airflow_cli.lint_command"),
         args=[Arg(flags, **kwargs) for flags, kwargs in OPTIONS],
     )
-
-
-def get_cli_commands() -> list[Any]:
-    """Function path for ``get_provider_info()["cli"]``: the ``airflow spof`` group."""
-    return [
-        GroupCommand(
-            name="spof",
-            help="airflow-spof: single-point-of-failure tooling",
-            subcommands=[lint_action_command()],
-        )
-    ]
 
 
 def lint_command(args: argparse.Namespace) -> None:
