@@ -1,6 +1,7 @@
 """Lint speed: 1,000 generated DAG files, compared with ruff (AIR rules) and Airflow's DagBag.
 
 Run: .venv/bin/python benchmarks/bench_lint.py [--files 1000] [--dagbag-sample 100] [--repeat 5]
+     [--dagbag-repeat 3]
 
 The lint is timed as pre-commit pays for it: the console script, interpreter start-up
 included, cold (no cache), fastest of ``--repeat`` runs and the median. DagBag is too slow
@@ -206,6 +207,9 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=5, help="lint runs per setting; the fastest is reported"
     )
+    parser.add_argument(
+        "--dagbag-repeat", type=int, default=3, help="DagBag loads; the fastest is reported"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_lint_"))
     try:
@@ -242,7 +246,9 @@ def main() -> int:
         sample.mkdir()
         for path in sorted(corpus.glob("*.py"))[: args.dagbag_sample]:
             shutil.copy(path, sample / path.name)
-        bag, bag_parse, bag_parse_cpu, bag_note = run_dagbag(sample, work)
+        bag, bag_parse, bag_parse_cpu, bag_note = min(
+            (run_dagbag(sample, work) for _ in range(args.dagbag_repeat)), key=lambda r: r[1]
+        )
         load_after = load()
         scale = args.files / args.dagbag_sample
         bag_total, bag_total_cpu = bag_parse * scale, bag_parse_cpu * scale
@@ -263,8 +269,8 @@ def main() -> int:
         print(
             f"DagBag                  : {bag_total:6.2f} s wall, {bag_total_cpu:5.2f} s CPU for "
             f"{args.files} files, EXTRAPOLATED x{scale:g} from {args.dagbag_sample} files loaded "
-            f"for real (parse {bag_parse:.2f} s wall / {bag_parse_cpu:.2f} s CPU; whole child "
-            f"{bag.wall:.2f} s wall / {bag.cpu:.2f} s CPU incl. airflow import; {bag_note})"
+            f"for real, fastest of {args.dagbag_repeat} (parse {bag_parse:.2f} s wall / "
+            f"{bag_parse_cpu:.2f} s CPU; whole child {bag.wall:.2f} s wall / {bag.cpu:.2f} s CPU incl. airflow import; {bag_note})"
         )
         print(
             f"ratio DagBag (extrapolated parse) / airflow-spof lint (whole CLI): "
@@ -273,7 +279,8 @@ def main() -> int:
         print(f"ratio airflow-spof lint / ruff: {ours.wall / ruff.wall:5.1f}x")
         print(
             f"reproduce: {sys.executable} benchmarks/bench_lint.py --files {args.files} "
-            f"--dagbag-sample {args.dagbag_sample} --repeat {args.repeat}"
+            f"--dagbag-sample {args.dagbag_sample} --repeat {args.repeat} "
+            f"--dagbag-repeat {args.dagbag_repeat}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
