@@ -270,7 +270,8 @@ def main() -> int:
             f"DagBag                  : {bag_total:6.2f} s wall, {bag_total_cpu:5.2f} s CPU for "
             f"{args.files} files, EXTRAPOLATED x{scale:g} from {args.dagbag_sample} files loaded "
             f"for real, fastest of {args.dagbag_repeat} (parse {bag_parse:.2f} s wall / "
-            f"{bag_parse_cpu:.2f} s CPU; whole child {bag.wall:.2f} s wall / {bag.cpu:.2f} s CPU incl. airflow import; {bag_note})"
+            f"{bag_parse_cpu:.2f} s CPU; whole child {bag.wall:.2f} s wall / "
+            f"{bag.cpu:.2f} s CPU incl. airflow import; {bag_note})"
         )
         print(
             f"ratio DagBag (extrapolated parse) / airflow-spof lint (whole CLI): "
