@@ -113,31 +113,21 @@ def lint_file(
     return lint_source(source, str(path), cfg, loader)
 
 
-_worker: dict[str, Any] = {}
-
-
-def _init_worker(cfg: LintConfig, roots: list[Path], keep_modules: bool) -> None:
-    _worker.update(cfg=cfg, loader=ModuleLoader(roots, build_scope), keep=keep_modules)
-
-
-def _lint_in_worker(path: Path) -> tuple[list[Finding], Module | None]:
-    findings, module = lint_file(path, _worker["cfg"], _worker["loader"])
-    return findings, module if _worker["keep"] else None
-
-
 def _lint_parallel(
     files: list[Path], cfg: LintConfig, roots: list[Path], keep_modules: bool, jobs: int
 ) -> list[tuple[list[Finding], Module | None]]:
-    """Forked workers (no re-import, no pickled config per file); imported only when used,
-    so a pre-commit batch does not pay for multiprocessing."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Split over forked processes (see ``parallel``); imported only when used."""
+    from airflow_spof.lint.parallel import WorkerFailed, run_forked
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(cfg, roots, keep_modules)
-    ) as pool:
-        return list(pool.map(_lint_in_worker, files, chunksize=max(1, len(files) // (jobs * 4))))
+    def work(share: list[Path]) -> list[tuple[list[Finding], Module | None]]:
+        loader = ModuleLoader(roots, build_scope)
+        done = [lint_file(path, cfg, loader) for path in share]
+        return done if keep_modules else [(findings, None) for findings, _ in done]
+
+    try:
+        return run_forked(files, jobs, work)
+    except WorkerFailed as exc:
+        raise LintInternalError(str(exc)) from exc
 
 
 @contextmanager

@@ -1,0 +1,54 @@
+"""Forked parallel runs: order kept, failures reported, no child left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from airflow_spof.lint.parallel import WorkerFailed, run_forked
+
+FILES = [Path(f"f{n}.py") for n in range(11)]
+
+
+def _names(share: list[Path]) -> list[tuple[str, int]]:
+    return [(path.name, os.getpid()) for path in share]
+
+
+def test_results_come_back_in_file_order_from_several_processes() -> None:
+    outcomes = run_forked(FILES, 3, _names)
+    assert [name for name, _ in outcomes] == [p.name for p in FILES]
+    assert len({pid for _, pid in outcomes}) == 3 and outcomes[0][1] == os.getpid()
+
+
+def test_a_failing_worker_is_reported_and_reaped() -> None:
+    parent = os.getpid()
+
+    def work(share: list[Path]) -> list[str]:
+        if os.getpid() != parent and Path("f1.py") in share:
+            raise ValueError("boom in f1")
+        return [p.name for p in share]
+
+    with pytest.raises(WorkerFailed, match="ValueError: boom in f1"):
+        run_forked(FILES, 2, work)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every forked worker was waited for
+
+
+def test_cli_exits_2_when_a_worker_fails(tmp_path: Path, monkeypatch) -> None:
+    from airflow_spof.lint import engine
+    from airflow_spof.lint.cli import main
+
+    for n in range(4):
+        (tmp_path / f"dag_{n}.py").write_text("x = 1\n")
+    real = engine.lint_file
+    parent = os.getpid()
+
+    def flaky(path: Path, *args: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("worker crashed")
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "lint_file", flaky)
+    assert main([str(tmp_path), "--jobs", "2"]) == 2
