@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,6 +101,9 @@ class ExampleEnvironment:
         for key, value in self.env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
+        # The example DAGs' shared module reads SPOF_NFS_ROOT when imported; a copy
+        # cached by an earlier environment in this process would point elsewhere.
+        sys.modules.pop("replica_sets", None)
 
     def sql_url(self, conn_id: str) -> str:
         return self.sql_urls.get(conn_id) or f"sqlite:///{self.root / conn_id}.db"
