@@ -15,15 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 test: $(STAMP)
 	$(BIN)/pytest
 
-# Two Celery workers, Redis and PostgreSQL on loopback (~3.5 min; needs `apt-get install -y redis-server`).
-CELERY_STAMP := $(VENV)/.installed-celery-stamp
-$(CELERY_STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,celery]'
-	touch $(CELERY_STAMP)
-
-test-distributed: $(CELERY_STAMP)
+# Only the multi-worker Celery run (it is also part of `make test`; needs redis-server).
+test-distributed: $(STAMP)
 	$(BIN)/pytest -m distributed tests/distributed
 
 demo: $(STAMP)
@@ -34,5 +27,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check airflow_spof operators sensors
 	$(BIN)/mypy
 
+# Each prints its comparison and the command to reproduce it; figures go to benchmarks/RESULTS.md.
+# bench_failover_dag.py (~6 min, a 300 s retry delay) runs on its own.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_lint.py
+	$(BIN)/python benchmarks/bench_s3_failover.py
+	$(BIN)/python benchmarks/bench_s3.py
+	$(BIN)/python benchmarks/bench_sql.py

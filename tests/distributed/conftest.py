@@ -5,10 +5,9 @@ triggerer and two Celery workers, plus two moto S3 regions, all started here
 and all stopped at the end; teardown checks with pgrep that no process of the
 stack outlived it. Timings and placements land in the terminal summary.
 
-The run takes ~3.5 min and needs Redis and the ``celery`` extra, so a plain
-``pytest`` deselects the ``distributed`` tests (they are not skipped: they are
-not collected into the run); ``make test-distributed`` (``pytest -m distributed``)
-runs them.
+The run takes ~3.5 min and needs Redis (``apt-get install -y redis-server``,
+done by ``.ci/run``) and the ``celery`` extra (in ``dev``). It is part of
+``make test``; ``make test-distributed`` runs it alone.
 """
 
 from __future__ import annotations
@@ -30,18 +29,8 @@ RESULTS: dict[str, Any] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "distributed: starts a multi-worker Celery deployment (make test-distributed)"
+        "markers", "distributed: starts a multi-worker Celery deployment (~4 min)"
     )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the distributed tests out unless ``-m`` names them."""
-    if "distributed" in (config.getoption("markexpr") or ""):
-        return
-    chosen = [item for item in items if item.get_closest_marker("distributed") is None]
-    if len(chosen) != len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
-        items[:] = chosen
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
