@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check airflow_spof operators sensors
 	$(BIN)/mypy
+	$(BIN)/mypy operators sensors
 
 # Each prints its comparison and the command to reproduce it; figures go to benchmarks/RESULTS.md.
 # bench_failover_dag.py (~6 min, a 300 s retry delay) runs on its own.

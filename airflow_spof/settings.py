@@ -26,6 +26,7 @@ from airflow_spof.core.state import StateStore, default_state_url
 
 SECTION = "spof"
 
+
 def _conf_get(key: str, fallback: str | None = None) -> str | None:
     env = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{key.upper()}")
     if env is not None:
