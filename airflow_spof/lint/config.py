@@ -50,9 +50,9 @@ class LintConfig:
 
     def enabled(self, code: str, path: str | None = None) -> bool:
         """A code runs when selected, not ignored and not ignored for this file."""
-        if not any(code.startswith(p) for p in self.select):
+        if not code.startswith(tuple(self.select)):
             return False
-        if any(code.startswith(p) for p in self.ignore):
+        if code.startswith(tuple(self.ignore)):
             return False
         if path is None or not self.per_file_ignores:
             return True

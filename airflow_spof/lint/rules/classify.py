@@ -115,7 +115,7 @@ def _literal_hosts(task: Task) -> list[str]:
     for key, value in task.kwargs.items():
         if key in task.from_default_args:
             continue
-        for text in _strings(value):
+        for text in (value,) if isinstance(value, str) else _strings(value):
             found = hosts_in_text(text)
             hosts.extend(found)
             if key in _HOST_KWARGS and not found and _looks_like_host(text):

@@ -61,12 +61,21 @@ def _register(it: Interpreter, dag: DagValue, task: Task) -> TaskRef:
     return TaskRef(dag, [task_id])
 
 
-def _effective(dag: DagValue, kwargs: dict[str, Any]) -> tuple[dict[str, Any], set[str], bool]:
+def _effective(
+    dag: DagValue, kwargs: dict[str, Any], explicit: dict[str, Any]
+) -> tuple[dict[str, Any], set[str], bool]:
+    """default_args merged under ``explicit`` (the task's own ``kwargs`` minus ``_NOT_ARGS``)."""
     own_defaults = kwargs.get("default_args")
-    defaults = {**dag.default_args, **(own_defaults if isinstance(own_defaults, dict) else {})}
-    explicit = {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}
+    if isinstance(own_defaults, dict):
+        defaults = {**dag.default_args, **own_defaults}
+    else:
+        defaults = dag.default_args
     complete = not isinstance(dag.default_args, OpenDict) and not isinstance(own_defaults, OpenDict)
-    return {**defaults, **explicit}, set(defaults) - set(explicit), complete
+    return {**defaults, **explicit}, defaults.keys() - explicit.keys(), complete
+
+
+def _explicit(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}
 
 
 def make_task(
@@ -79,7 +88,8 @@ def make_task(
 ) -> TaskRef:
     given_dag = kwargs.get("dag")
     dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
-    effective, inherited, defaults_complete = _effective(dag, kwargs)
+    explicit = _explicit(kwargs)
+    effective, inherited, defaults_complete = _effective(dag, kwargs, explicit)
     raw_id = kwargs.get("task_id")
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
@@ -90,7 +100,7 @@ def make_task(
         complete=complete and defaults_complete,
         is_sensor=is_sensor,
         uses_replicas=operator in REPLICATED_OPERATORS,
-        paths=operator_paths(operator, {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}),
+        paths=operator_paths(operator, explicit),
         where=location(it.path, node),
     )
     ref = _register(it, dag, task)
@@ -107,7 +117,7 @@ def call_taskflow(
     if body is None:
         body = it.bodies[id(factory.node)] = analyze_body(factory.node, factory.scope)
     dag = it.current_dag()
-    effective, inherited, complete = _effective(dag, factory.kwargs)
+    effective, inherited, complete = _effective(dag, factory.kwargs, _explicit(factory.kwargs))
     raw_id = factory.kwargs.get("task_id", factory.node.name)
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"
