@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from airflow.sdk import DAG
-from airflow_spof.operators import FailoverSqlOperator
 from replica_sets import REPORTING, WAREHOUSE
+
+from airflow_spof.operators import FailoverSqlOperator
 
 with DAG(
     dag_id="cross_region_sql_sync",

@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from airflow.sdk import DAG
-from airflow_spof.operators import ReplicaRepairOperator
 from replica_sets import CURATED, REPORTING, WAREHOUSE
+
+from airflow_spof.operators import ReplicaRepairOperator
 
 with DAG(
     dag_id="hourly_repair",

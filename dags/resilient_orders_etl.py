@@ -9,12 +9,13 @@ replica missed a write.
 from datetime import timedelta
 
 from airflow.sdk import DAG
+from replica_sets import CURATED, LANDING, ORDER_EXPECTATIONS, WAREHOUSE
+
 from airflow_spof.operators import (
     FailoverTransferOperator,
     ReplicaRepairOperator,
 )
 from airflow_spof.sensors import UpstreamAvailabilitySensor
-from replica_sets import CURATED, LANDING, ORDER_EXPECTATIONS, WAREHOUSE
 
 default_args = {
     "retries": 2,

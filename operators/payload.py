@@ -24,12 +24,18 @@ def holds_tables(replicas: Replicas, role: str) -> bool:
     )
 
 
-def open_path(path: str, conn_id: str | None) -> Any:
-    """A local path, or any URI ObjectStoragePath understands (s3://, file://, ...)."""
-    if "://" in path:
+def open_path(path: Any, conn_id: str | None) -> Any:
+    """A local path, an ObjectStoragePath, or a URI ObjectStoragePath understands.
+
+    ``file://`` works as installed; ``s3://`` and other fsspec schemes need their
+    filesystem package (``s3fs`` for S3, e.g. ``apache-airflow-providers-amazon[s3fs]``).
+    """
+    if hasattr(path, "open") and not isinstance(path, (str, Path)):
+        return path.open("rb")
+    if "://" in str(path):
         from airflow.sdk import ObjectStoragePath
 
-        return ObjectStoragePath(path, conn_id=conn_id).open("rb")
+        return ObjectStoragePath(str(path), conn_id=conn_id).open("rb")
     return Path(path).open("rb")
 
 

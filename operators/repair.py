@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
-from airflow_spof.operators.base import SpofBaseOperator
 
 from airflow_spof.core.endpoints import Replicas
+from airflow_spof.operators.base import SpofBaseOperator
 
 
 class ReplicaRepairOperator(SpofBaseOperator):

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
-from airflow_spof.operators.base import SpofBaseOperator, as_replicas
-from airflow_spof.operators.payload import holds_tables
 
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.formats import from_rows, infer_format
+from airflow_spof.operators.base import SpofBaseOperator, as_replicas
+from airflow_spof.operators.payload import holds_tables
 
 
 class FailoverSqlOperator(SpofBaseOperator):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_spof.operators.base import SpofBaseOperator, as_replicas
-from airflow_spof.operators.payload import holds_tables
-
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.failover import Validator
 from airflow_spof.formats import from_rows, infer_format, to_frame, to_rows
 from airflow_spof.hooks.sql_dialect import check_identifier
+from airflow_spof.operators.base import SpofBaseOperator, as_replicas
+from airflow_spof.operators.payload import holds_tables
 
 
 class FailoverTransferOperator(SpofBaseOperator):

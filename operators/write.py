@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import as_bytes, as_rows, holds_tables, open_path
-
-from airflow_spof.core.endpoints import Endpoint, Replicas
 
 
 class ReplicatedWriteOperator(SpofBaseOperator):

@@ -3,10 +3,9 @@
 if __name__ != "airflow_spof.sensors":
     raise ImportError("import this package as airflow_spof.sensors, not as a top-level module")
 
+from airflow_spof.hooks.probes import HttpTarget, TcpTarget, http, tcp
 from airflow_spof.sensors.availability import UpstreamAvailabilitySensor
 from airflow_spof.sensors.freshness import FreshnessSensor
-
-from airflow_spof.hooks.probes import HttpTarget, TcpTarget, http, tcp
 
 __all__ = [
     "FreshnessSensor",

@@ -3,10 +3,14 @@
 import os
 from datetime import timedelta
 
-from airflow.sdk import DAG, task
-from airflow_spof.operators import ReplicatedWriteOperator
+from airflow.sdk import DAG, ObjectStoragePath, task
 
-from airflow_spof import Replicas, fs, s3
+from airflow_spof import Replicas, fs, s3, sql
+from airflow_spof.operators import (
+    FailoverSqlOperator,
+    FailoverTransferOperator,
+    ReplicatedWriteOperator,
+)
 
 NFS = os.environ.get("SPOF_NFS_ROOT", "/mnt/nfs")
 TWO_REGIONS_ALL = Replicas(
@@ -50,4 +54,42 @@ with DAG(dag_id="spof_write_from_xcom", schedule=None, default_args={"retries": 
         data=produce(),
         on_degraded=remember_degraded,
         execution_timeout=timedelta(minutes=5),
+    )
+
+
+WAREHOUSE_READS = [
+    sql("warehouse_use1", table="orders", key="order_id", region="us-east-1"),
+    sql("warehouse_euw1", table="orders", key="order_id", region="eu-west-1"),
+]
+
+with DAG(dag_id="spof_payload_sources", schedule=None, default_args={"retries": 0}):
+    ReplicatedWriteOperator(
+        task_id="from_local_file",
+        replicas=QUORUM,
+        key="cases/from-file.csv",
+        source_path=f"{NFS}/input.csv",
+    )
+    ReplicatedWriteOperator(
+        task_id="from_object_storage_path",
+        replicas=QUORUM,
+        key="cases/from-osp.csv",
+        source_path=ObjectStoragePath(f"file://{NFS}/input.csv"),
+    )
+    ReplicatedWriteOperator(
+        task_id="from_sql_result",
+        replicas=QUORUM,
+        key="cases/orders.jsonl",
+        sql="SELECT order_id, amount FROM orders ORDER BY order_id",
+        sql_source=WAREHOUSE_READS,
+    )
+    FailoverTransferOperator(
+        task_id="table_to_parquet",
+        sources=WAREHOUSE_READS,
+        destination=QUORUM,
+        destination_key="cases/orders.parquet",
+    )
+    FailoverSqlOperator(
+        task_id="small_result_to_xcom",
+        sources=WAREHOUSE_READS,
+        sql="SELECT COUNT(*) AS n FROM orders",
     )

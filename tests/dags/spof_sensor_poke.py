@@ -9,6 +9,7 @@ import os
 from datetime import datetime
 
 from airflow.sdk import DAG, task
+
 from airflow_spof.sensors import UpstreamAvailabilitySensor, http, tcp
 
 with DAG("spof_sensor_poke", schedule=None, start_date=datetime(2024, 1, 1)) as dag:

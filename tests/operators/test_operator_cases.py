@@ -95,3 +95,39 @@ def test_templated_fields_are_declared() -> None:
     assert {"key", "data", "source_path", "sql"} <= set(ReplicatedWriteOperator.template_fields)
     assert {"key", "destination_key", "sql"} <= set(FailoverTransferOperator.template_fields)
     assert {"sql", "parameters"} <= set(FailoverSqlOperator.template_fields)
+
+
+def test_every_payload_source_reaches_the_replicas(env, cases) -> None:
+    import io
+
+    import pandas as pd
+    import sqlalchemy as sa
+
+    (env.nfs_root / "input.csv").write_bytes(b"a,b\n1,2\n")
+    rows = [
+        {"order_id": i, "customer": "c", "amount": i * 1.5, "order_date": "2026-11-27"}
+        for i in range(1, 6)
+    ]
+    for conn_id in ("warehouse_use1", "warehouse_euw1"):
+        engine = sa.create_engine(env.sql_url(conn_id))
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO orders VALUES (:order_id, :customer, :amount, :order_date)"),
+                rows,
+            )
+        engine.dispose()
+    env.regions["us-east-1"].kill()  # every read below falls back, every write is degraded
+
+    result = run_dag(cases.get_dag("spof_payload_sources"), DAY)
+    assert result.succeeded, result.task_states
+    written = env.nfs_root / "cases" / "cases"
+    assert (written / "from-file.csv").read_bytes() == b"a,b\n1,2\n"
+    assert (written / "from-osp.csv").read_bytes() == b"a,b\n1,2\n"
+    jsonl = [json.loads(line) for line in (written / "orders.jsonl").read_text().splitlines()]
+    assert [r["order_id"] for r in jsonl] == [1, 2, 3, 4, 5]
+    frame = pd.read_parquet(io.BytesIO((written / "orders.parquet").read_bytes()))
+    assert sorted(frame["order_id"]) == [1, 2, 3, 4, 5]
+    assert result.xcoms["small_result_to_xcom"] == [{"n": 5}]
+    sql_report = result.xcoms["from_sql_result"]
+    assert sql_report["failover"]["served_by"] == "sql:warehouse_use1/orders"
+    assert sql_report["replication"]["lagging"] == ["s3:aws_use1/orders-curated-use1"]

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
-from airflow_spof.sensors import UpstreamAvailabilitySensor, http, tcp
 
 from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError, fs, s3, sql
 from airflow_spof.core.failover import failover
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.probes import required_available, target_from_dict, target_to_dict
+from airflow_spof.sensors import UpstreamAvailabilitySensor, http, tcp
 from airflow_spof.settings import circuit_breakers
 from airflow_spof.testing.moto_region import MotoRegion
 from airflow_spof.testing.postgres import PostgresCluster

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from airflow_spof.sensors import FreshnessSensor
 
 from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError, fs, s3, sql
 from airflow_spof.core.state import StateStore
+from airflow_spof.sensors import FreshnessSensor
 from airflow_spof.testing.moto_region import MotoRegion
 from airflow_spof.testing.postgres import PostgresCluster
 

@@ -9,9 +9,9 @@ import os
 
 import pendulum
 from airflow.sdk import DAG
-from airflow_spof.operators import FailoverTransferOperator
 
 from airflow_spof import Replicas, fs, s3
+from airflow_spof.operators import FailoverTransferOperator
 
 OUT_ROOT = os.environ.get("SPOF_NFS_ROOT", "/tmp/spof-distributed")
 KEY = "orders/2024-01-01.csv"

@@ -8,9 +8,9 @@ import os
 from datetime import datetime
 
 from airflow.sdk import DAG
-from airflow_spof.sensors import UpstreamAvailabilitySensor, tcp
 
 from airflow_spof.core.endpoints import sql
+from airflow_spof.sensors import UpstreamAvailabilitySensor, tcp
 
 START = datetime(2024, 1, 1)
 HOST = "127.0.0.1"

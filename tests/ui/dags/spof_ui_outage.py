@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG, task
-from airflow_spof.operators import FailoverTransferOperator
 
 from airflow_spof.core.endpoints import Replicas, s3
 from airflow_spof.hooks.replicated import ReplicatedHook
+from airflow_spof.operators import FailoverTransferOperator
 
 LANDING = Replicas(
     s3("aws_east", bucket="landing-east", region="us-east-1"),
