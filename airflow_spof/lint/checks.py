@@ -30,22 +30,24 @@ def make_finding(
 def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
     """Every enabled rule against every task and replica set of one module."""
     findings: list[Finding] = []
+    add = findings.append
     fallback = Location(module.path, 1, 1, 1, 1, (1,))
-    pairs = list(module.tasks())
+    pairs = [(dag, task, task.where or dag.where or fallback) for dag, task in module.tasks()]
     for rule in RULES:
         if not cfg.enabled(rule.code, module.path):
             continue
         if rule.replica_check is not None:
             for replicas in module.replica_sets:
                 for message in rule.replica_check(replicas, cfg):
-                    findings.append(make_finding(rule, cfg, message, replicas.where or fallback))
+                    add(make_finding(rule, cfg, message, replicas.where or fallback))
         check = rule.task_check
-        if check is None:
+        if check is None or not pairs:
             continue
-        for dag, task in pairs:
+        code, name, fix = rule.code, rule.name, rule.fix
+        severity = cfg.severity.get(code, rule.severity)
+        for dag, task, where in pairs:
             for message in check(task, dag, cfg):
-                where = task.where or dag.where or fallback
-                findings.append(make_finding(rule, cfg, message, where, dag.dag_id, task.task_id))
+                add(Finding(code, name, severity, message, where, fix, dag.dag_id, task.task_id))
     return findings
 
 

@@ -55,10 +55,17 @@ def render_json(findings: list[Finding], colour: bool) -> str:
         fix = fixes.get(finding.fix)
         if fix is None:
             fix = fixes[finding.fix] = _string(finding.fix)
+        line, col, end_line, end_col = where.line, where.col, where.end_line, where.end_col
+        if type(line) is type(col) is type(end_line) is type(end_col) is int:
+            span = f'"line": {line}, "col": {col}, "end_line": {end_line}, "end_col": {end_col}'
+        else:
+            span = (
+                f'"line": {_integer(line)}, "col": {_integer(col)}, '
+                f'"end_line": {_integer(end_line)}, "end_col": {_integer(end_col)}'
+            )
         lines.append(
             f"{head}{_string(finding.message)}, "
-            f'"path": {path}, "line": {_integer(where.line)}, "col": {_integer(where.col)}, '
-            f'"end_line": {_integer(where.end_line)}, "end_col": {_integer(where.end_col)}, '
+            f'"path": {path}, {span}, '
             f'"dag_id": {_string(finding.dag_id)}, "task_id": {_string(finding.task_id)}, '
             f'"fix": {fix}}}'
         )
