@@ -113,31 +113,21 @@ def _default_collector() -> Any:
 
 def report_hook_lineage(
     hook: Any,
+    events: list[tuple[str, dict[str, Any]]],
     *,
-    sources: Iterable[Endpoint] = (),
-    source_item: str | None = None,
     failover: FailoverReport | None = None,
-    replicas: Iterable[Endpoint] = (),
-    replica_item: str | None = None,
     replication: ReplicationReport | None = None,
     collector: Any = None,
 ) -> int:
     """Add the serving source as input and each written replica as output; return how many.
 
-    ``hook`` is the lineage context (the ``ReplicatedHook`` that did the
-    work). Lineage is best effort: a collector failure is logged, never raised.
+    ``events`` are :func:`asset_events`; ``hook`` is the lineage context (the
+    ``ReplicatedHook`` that did the work). Lineage is best effort: a collector
+    failure is logged, never raised.
     """
     collector = collector if collector is not None else _default_collector()
     if collector is None:
         return 0
-    events = asset_events(
-        sources=sources,
-        source_item=source_item,
-        failover=failover,
-        replicas=replicas,
-        replica_item=replica_item,
-        replication=replication,
-    )
     try:
         for uri, extra in events:
             if extra["role"] == "source":

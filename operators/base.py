@@ -116,9 +116,12 @@ class SpofBaseOperator(BaseOperator):
             "replica_item": replica_item,
             "replication": replication,
         }
-        lineage.emit(context, self.asset_alias, lineage.asset_events(**used))
+        events = lineage.asset_events(**used)
+        lineage.emit(context, self.asset_alias, events)
         if self._hooks:  # the hook that did the work is the lineage context
-            lineage.report_hook_lineage(self._hooks[0], **used)
+            lineage.report_hook_lineage(
+                self._hooks[0], events, failover=failover, replication=replication
+            )
         result: dict[str, Any] = {}
         if failover is not None:
             metrics.record_failover(failover, self.task_id)

@@ -8,7 +8,7 @@ from airflow_spof.core.endpoints import Replicas, s3
 from airflow_spof.core.errors import ErrorClass
 from airflow_spof.core.reports import Attempt, FailoverReport, ReplicaOutcome, ReplicationReport
 from airflow_spof.hooks.replicated import ReplicatedHook
-from airflow_spof.lineage import EXTRA_KEY, report_hook_lineage
+from airflow_spof.lineage import EXTRA_KEY, asset_events, report_hook_lineage
 
 EAST = s3("aws_east", bucket="landing-east", region="us-east-1")
 WEST = s3("aws_west", bucket="landing-west", region="eu-west-1")
@@ -37,15 +37,16 @@ REPLICATION = ReplicationReport(
 
 def _report(collector: object) -> int:
     hook = ReplicatedHook(SOURCES, event_context={})
-    return report_hook_lineage(
-        hook,
+    events = asset_events(
         sources=SOURCES,
         source_item="orders.csv",
         failover=FAILOVER,
         replicas=CURATED,
         replica_item="orders.csv",
         replication=REPLICATION,
-        collector=collector,
+    )
+    return report_hook_lineage(
+        hook, events, failover=FAILOVER, replication=REPLICATION, collector=collector
     )
 
 
