@@ -83,15 +83,19 @@ def lint_source(
     except SyntaxError as exc:
         finding = syntax_error(path, exc.lineno or 1, exc.offset or 1, exc.msg, cfg)
         return ([finding] if cfg.enabled(finding.code, path) else []), None
+    interpreter = Interpreter(path, loader)
     try:
-        module = Interpreter(path, loader).run(tree)
+        module = interpreter.run(tree)
     except RecursionError as exc:
         raise LintInternalError(f"{path}: file too deeply nested to analyse") from exc
     except Exception as exc:
         raise LintInternalError(f"{path}: {type(exc).__name__}: {exc}") from exc
+    interpreter.frames[0].clear()  # module scope <-> its functions: a cycle only GC could free
     suppressions = noqa.parse(source)
     findings = [f for f in check_module(module, cfg) if not noqa.suppressed(f, suppressions)]
-    return _dedupe(findings), module
+    # Sorted here, by the worker that found them: the run's final (stable) sort then only
+    # merges presorted runs in the parent, and its result is the same.
+    return sorted(_dedupe(findings), key=Finding.sort_key), module
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -113,6 +117,26 @@ def lint_file(
     return lint_source(source, str(path), cfg, loader)
 
 
+def _release(module: Module) -> None:
+    """Break the DAG <-> task cycles (tasks hold XComArg refs to their DAG) of a module
+    nobody keeps, so reference counting frees it at once instead of the cyclic GC."""
+    for dag in module.dags:
+        dag.tasks.clear()
+
+
+def lint_files(
+    files: list[Path], cfg: LintConfig, loader: ModuleLoader, keep_modules: bool
+) -> list[tuple[list[Finding], Module | None]]:
+    done: list[tuple[list[Finding], Module | None]] = []
+    for path in files:
+        findings, module = lint_file(path, cfg, loader)
+        if module is not None and not keep_modules:
+            _release(module)
+            module = None
+        done.append((findings, module))
+    return done
+
+
 def _lint_parallel(
     files: list[Path], cfg: LintConfig, roots: list[Path], keep_modules: bool, jobs: int
 ) -> list[tuple[list[Finding], Module | None]]:
@@ -120,9 +144,7 @@ def _lint_parallel(
     from airflow_spof.lint.parallel import WorkerFailed, run_forked
 
     def work(share: list[Path]) -> list[tuple[list[Finding], Module | None]]:
-        loader = ModuleLoader(roots, build_scope)
-        done = [lint_file(path, cfg, loader) for path in share]
-        return done if keep_modules else [(findings, None) for findings, _ in done]
+        return lint_files(share, cfg, ModuleLoader(roots, build_scope), keep_modules)
 
     try:
         return run_forked(files, jobs, work)
@@ -167,8 +189,7 @@ def lint_paths(
         if jobs > 1 and len(files) > 1:
             outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs)
         else:
-            loader = ModuleLoader(roots, build_scope)
-            outcomes = [lint_file(file, cfg, loader) for file in files]
+            outcomes = lint_files(files, cfg, ModuleLoader(roots, build_scope), keep_modules)
     for findings, module in outcomes:
         result.findings.extend(findings)
         if module is not None and keep_modules:

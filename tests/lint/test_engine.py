@@ -132,6 +132,17 @@ def test_parallel_run_matches_serial(corpus: Path) -> None:
     assert len(parallel.modules) == len(serial.modules)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_findings_do_not_depend_on_keeping_modules(corpus: Path, jobs: int) -> None:
+    """Unkept modules are torn down as soon as they are checked; kept ones stay whole."""
+    cfg = LintConfig(root=corpus)
+    kept = lint_paths([str(corpus)], cfg, jobs=jobs, keep_modules=True)
+    dropped = lint_paths([str(corpus)], cfg, jobs=jobs, keep_modules=False)
+    assert [f.to_dict() for f in dropped.findings] == [f.to_dict() for f in kept.findings]
+    assert dropped.modules == []
+    assert all(dag.tasks for module in kept.modules for dag in module.dags)
+
+
 def test_method_call_on_a_new_operator_creates_one_task(tmp_path: Path) -> None:
     (tmp_path / "chained.py").write_text(
         "from airflow.sdk import DAG\n"
