@@ -143,8 +143,10 @@ def _lint_parallel(
     """Split over forked processes (see ``parallel``); imported only when used."""
     from airflow_spof.lint.parallel import WorkerFailed, run_forked
 
-    def work(share: list[Path]) -> list[tuple[list[Finding], Module | None]]:
-        return lint_files(share, cfg, ModuleLoader(roots, build_scope), keep_modules)
+    loader = ModuleLoader(roots, build_scope)  # each process fills its own copy's cache
+
+    def work(chunk: list[Path]) -> list[tuple[list[Finding], Module | None]]:
+        return lint_files(chunk, cfg, loader, keep_modules)
 
     try:
         return run_forked(files, jobs, work)

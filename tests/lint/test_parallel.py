@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,30 @@ def test_results_come_back_in_file_order_from_several_processes() -> None:
     outcomes = run_forked(FILES, 3, _names)
     assert [name for name, _ in outcomes] == [p.name for p in FILES]
     assert len({pid for _, pid in outcomes}) == 3 and outcomes[0][1] == os.getpid()
+
+
+def test_a_worker_that_gets_no_cpu_leaves_the_free_chunks_to_the_others() -> None:
+    """Chunks are taken on demand: while the child is stuck in its first chunk, the parent
+    lints everything else (a static split would wait for the child's whole share)."""
+    files = [Path(f"g{n}.py") for n in range(100)]
+    parent = os.getpid()
+    reached_end, signal_end = os.pipe()
+
+    def work(chunk: list[Path]) -> list[tuple[str, int]]:
+        if os.getpid() == parent and files[-1] in chunk:
+            os.write(signal_end, b"x")
+        elif os.getpid() != parent:  # held until the parent has reached the last file
+            select.select([reached_end], [], [], 30)
+        return _names(chunk)
+
+    try:
+        outcomes = run_forked(files, 2, work)
+    finally:
+        os.close(reached_end)
+        os.close(signal_end)
+    assert [name for name, _ in outcomes] == [p.name for p in files]
+    by_child = [name for name, pid in outcomes if pid != parent]
+    assert 0 < len(by_child) <= 5 and "g0.py" not in by_child and "g99.py" not in by_child
 
 
 def test_a_failing_worker_is_reported_and_reaped() -> None:
