@@ -10,10 +10,10 @@ import pytest
 from airflow_spof.lint.model import Finding, Location, Severity
 
 
-def _finding(**changes: str) -> Finding:
+def _finding(task_id: str | None = None) -> Finding:
     where = Location("dags/a.py", 3, 5, 4, 9, (3, 4))
     finding = Finding("SPF101", "single-connection", Severity.WARNING, "msg", where, "fix", "d")
-    return dataclasses.replace(finding, **changes) if changes else finding
+    return dataclasses.replace(finding, task_id=task_id) if task_id else finding
 
 
 def test_findings_are_frozen_hashable_values() -> None:
