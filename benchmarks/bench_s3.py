@@ -32,7 +32,7 @@ from airflow_spof.core.endpoints import Endpoint, Replicas, s3
 from airflow_spof.core.fanout import FanOut
 from airflow_spof.core.replication import WriteAck, replicate
 from airflow_spof.hooks.backend import Timeouts
-from airflow_spof.hooks.s3_backend import DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Backend
+from airflow_spof.hooks.s3_backend import DEFAULT_PART_SIZE, S3Backend
 from airflow_spof.testing.moto_region import MotoRegion
 
 MiB = 1024 * 1024
@@ -148,7 +148,7 @@ def rss_child() -> None:
 
 def bench_rss() -> list[dict[str, float]]:
     results = []
-    for part in (DEFAULT_PART_SIZE, MIN_PART_SIZE):
+    for part in (DEFAULT_PART_SIZE, 8 * MiB):  # the default, and fixed 8 MiB parts for comparison
         with ExitStack() as stack:
             endpoints = json.dumps([e.to_dict() for e in endpoints_for(start_regions(stack))])
             child = subprocess.run(
