@@ -160,16 +160,7 @@ def call_dag_factory(
     factory.called = True
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     dag = make_dag(it, factory.node, [], factory.kwargs, name=factory.node.name, first=first)
-    it.dag_stack.append(dag)
-    saved = it.frames
-    it.frames = [factory.scope, it.bind_params(factory.node, args, kwargs)]
-    it.return_stack.append([])
-    try:
-        it.exec_block(factory.node.body)
-    finally:
-        it.frames = saved
-        it.return_stack.pop()
-        it.dag_stack.pop()
+    _run_body(it, factory, args, kwargs, it.dag_stack, dag)
     return dag
 
 
@@ -178,7 +169,20 @@ def call_group_factory(
 ) -> GroupValue:
     group_id = factory.kwargs.get("group_id", factory.node.name)
     group = GroupValue(str(group_id), it.current_dag())
-    it.group_stack.append(group)
+    _run_body(it, factory, args, kwargs, it.group_stack, group)
+    return group
+
+
+def _run_body(
+    it: Interpreter,
+    factory: DagFactory | GroupFactory,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    stack: list[Any],
+    value: Any,
+) -> None:
+    """Interpret a ``@dag``/``@task_group`` function body with ``value`` as the open context."""
+    stack.append(value)
     saved = it.frames
     it.frames = [factory.scope, it.bind_params(factory.node, args, kwargs)]
     it.return_stack.append([])
@@ -187,8 +191,7 @@ def call_group_factory(
     finally:
         it.frames = saved
         it.return_stack.pop()
-        it.group_stack.pop()
-    return group
+        stack.pop()
 
 
 def make_endpoint(it: Interpreter, kind: str, args: list[Any], kwargs: dict[str, Any]) -> Endpoint:
