@@ -13,6 +13,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 250, 46, 90, 14
+LABEL_CHARS = 32  # 12 px monospace is ~7.2 px a character: 32 fill the box's 234 px
+REASON_CHARS = 36
 COLOURS = {
     "failed": "#fde2e1",
     "skipped": "#eeeeee",
@@ -107,9 +109,11 @@ def _same_replication(report: dict[str, Any], known: list[dict[str, Any]]) -> bo
 
 def _box(x: float, y: float, row: dict[str, Any], role: str) -> str:
     status = row["status"]
-    label = escape(_shorten(row["endpoint"]))
+    label = escape(_shorten(row["endpoint"], LABEL_CHARS))
     reason = row.get("reason") or ""
-    sub = f"{escape(status)} · {escape(_shorten(reason, 44))}" if reason else escape(status)
+    sub = (
+        f"{escape(status)} · {escape(_shorten(reason, REASON_CHARS))}" if reason else escape(status)
+    )
     return (
         f'<g class="node" data-role="{role}" data-status="{status}" '
         f'data-endpoint="{escape(row["endpoint"])}">'
@@ -151,6 +155,10 @@ def render_svg(picture: dict[str, Any]) -> Markup:
         'aria-label="Lineage of fallbacks"><defs><marker id="arrow" viewBox="0 0 10 10" '
         'refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker></defs>',
+        # Own font rules, so names fit their boxes in the UI and in the demo's report alike.
+        "<style>#lineage text.label{font:12px ui-monospace,Menlo,monospace}"
+        "#lineage text.sub{font:11px system-ui,sans-serif;fill:#555}"
+        "#lineage text.head{font:600 11px system-ui,sans-serif;fill:#555}</style>",
         f'<text x="{xs[0]}" y="12" class="head">sources passed over</text>',
         f'<text x="{xs[1]}" y="12" class="head">served by</text>',
         f'<text x="{xs[2]}" y="12" class="head">replicas {escape(picture.get("replica_set") or "")}'
