@@ -14,6 +14,7 @@ from airflow_spof.lint.config import ConfigError, load_config
 from airflow_spof.lint.engine import LintInternalError, lint_paths
 from airflow_spof.lint.model import Severity
 from airflow_spof.lint.reporters import REPORTERS, render_statistics
+from airflow_spof.lint.reporters.blocks import block_formats
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -110,7 +111,11 @@ def _run(args: argparse.Namespace) -> int:
     cfg.ignore = [*cfg.ignore, *(_codes(args.ignore) or [])]
     if args.fail_on:
         cfg.fail_on = Severity.parse(args.fail_on)
-    result = lint_paths(paths, cfg, jobs=args.jobs, keep_modules=args.inventory)
+    # A file is not a terminal: the colour is known before it is opened.
+    colour = args.color == "always" if args.output else _colour(args.color, sys.stdout)
+    per_file = block_formats(colour).get(args.format)
+    fmt = per_file() if per_file and not (args.statistics or args.inventory) else None
+    result = lint_paths(paths, cfg, jobs=args.jobs, keep_modules=args.inventory, fmt=fmt)
     for missing in result.missing:
         print(
             f"airflow-spof lint: warning: {missing} does not exist; nothing to check there",
@@ -118,7 +123,6 @@ def _run(args: argparse.Namespace) -> int:
         )
     out: TextIO = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
-        colour = _colour(args.color, out)
         if args.inventory:
             resources = inventory.build(result.modules, cfg)
             out.write(
@@ -127,6 +131,9 @@ def _run(args: argparse.Namespace) -> int:
                 else inventory.render_table(resources)
             )
             return EXIT_OK
+        if result.report is not None:
+            out.write(result.report)
+            return EXIT_FINDINGS if result.worst >= cfg.fail_on else EXIT_OK
         out.write(REPORTERS[args.format](result.findings, colour))
         if args.statistics:
             (sys.stderr if args.format != "text" and not args.output else out).write(

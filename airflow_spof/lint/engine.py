@@ -15,6 +15,7 @@ from airflow_spof.lint import noqa
 from airflow_spof.lint.checks import check_module, syntax_error
 from airflow_spof.lint.config import LintConfig
 from airflow_spof.lint.model import Finding, Module
+from airflow_spof.lint.reporters.blocks import Block, BlockFormat, Collision, assemble, render_block
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.interpreter import Interpreter
 
@@ -39,6 +40,10 @@ class LintResult:
     modules: list[Module] = field(default_factory=list)
     files: int = 0
     missing: list[str] = field(default_factory=list)
+    report: str | None = None
+    """With ``fmt``: the whole report, rendered per file by the workers (``findings`` empty)."""
+    worst: int = 0
+    """With ``fmt``: the highest severity found (0: none)."""
 
 
 def discover(paths: Iterable[str], cfg: LintConfig) -> tuple[list[Path], list[str]]:
@@ -124,29 +129,47 @@ def _release(module: Module) -> None:
         dag.tasks.clear()
 
 
+Outcome = tuple[list[Finding] | Block | None, Module | None]
+"""A file's findings, or its rendered block (None: nothing found), and its facts if kept."""
+
+
 def lint_files(
-    files: list[Path], cfg: LintConfig, loader: ModuleLoader, keep_modules: bool
-) -> list[tuple[list[Finding], Module | None]]:
-    done: list[tuple[list[Finding], Module | None]] = []
+    files: list[Path],
+    cfg: LintConfig,
+    loader: ModuleLoader,
+    keep_modules: bool,
+    fmt: BlockFormat | None = None,
+) -> list[Outcome]:
+    done: list[Outcome] = []
     for path in files:
         findings, module = lint_file(path, cfg, loader)
         if module is not None and not keep_modules:
             _release(module)
             module = None
-        done.append((findings, module))
+        if fmt is None:
+            done.append((findings, module))
+        elif findings:
+            done.append((render_block(str(path), findings, fmt) or findings, module))
+        else:
+            done.append((None, module))
     return done
 
 
 def _lint_parallel(
-    files: list[Path], cfg: LintConfig, roots: list[Path], keep_modules: bool, jobs: int
-) -> list[tuple[list[Finding], Module | None]]:
+    files: list[Path],
+    cfg: LintConfig,
+    roots: list[Path],
+    keep_modules: bool,
+    jobs: int,
+    fmt: BlockFormat | None,
+) -> list[Outcome]:
     """Split over forked processes (see ``parallel``); imported only when used."""
     from airflow_spof.lint.parallel import WorkerFailed, run_forked
 
     loader = ModuleLoader(roots, build_scope)  # each process fills its own copy's cache
 
-    def work(chunk: list[Path]) -> list[tuple[list[Finding], Module | None]]:
-        return lint_files(chunk, cfg, loader, keep_modules)
+    def work(chunk: list[Path]) -> list[Outcome]:
+        return lint_files(chunk, cfg, loader, keep_modules, fmt)
 
     try:
         return run_forked(files, jobs, work)
@@ -174,12 +197,18 @@ def default_jobs(file_count: int) -> int:
 
 
 def lint_paths(
-    paths: Iterable[str], cfg: LintConfig, jobs: int | None = None, keep_modules: bool = True
+    paths: Iterable[str],
+    cfg: LintConfig,
+    jobs: int | None = None,
+    keep_modules: bool = True,
+    fmt: BlockFormat | None = None,
 ) -> LintResult:
     """The whole run: every file, findings sorted by location.
 
     Large trees are split over ``jobs`` forked processes; ``keep_modules=False``
-    skips sending extracted facts back when only findings are needed.
+    skips sending extracted facts back when only findings are needed. With ``fmt``
+    the report itself is rendered (per file, by the worker that linted it) into
+    ``report`` and ``worst``, and ``findings`` stays empty.
     """
     paths = list(paths)
     files, missing = discover(paths, cfg)
@@ -189,12 +218,42 @@ def lint_paths(
     jobs = default_jobs(len(files)) if jobs is None else max(1, jobs)
     with _rare_collections():
         if jobs > 1 and len(files) > 1:
-            outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs)
+            outcomes = _lint_parallel(files, cfg, roots, keep_modules, jobs, fmt)
         else:
-            outcomes = lint_files(files, cfg, ModuleLoader(roots, build_scope), keep_modules)
-    for findings, module in outcomes:
-        result.findings.extend(findings)
+            outcomes = lint_files(files, cfg, ModuleLoader(roots, build_scope), keep_modules, fmt)
+    for _, module in outcomes:
         if module is not None and keep_modules:
             result.modules.append(module)
+    if fmt is not None:
+        result.report, result.worst = _report(files, [o for o, _ in outcomes], cfg, roots, fmt)
+        return result
+    for findings, _ in outcomes:
+        if isinstance(findings, list):  # always, without fmt
+            result.findings.extend(findings)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _report(
+    files: list[Path],
+    parts: list[list[Finding] | Block | None],
+    cfg: LintConfig,
+    roots: list[Path],
+    fmt: BlockFormat,
+) -> tuple[str, int]:
+    """Join the per-file blocks; a file whose block would interleave with findings from
+    another file (a sibling module's replica set) is linted again here, as findings."""
+    present = [part for part in parts if part is not None]
+    by_path = {str(path): index for index, path in enumerate(files)}
+    loader: ModuleLoader | None = None
+    while True:
+        try:
+            return assemble(present, fmt)
+        except Collision as collision:
+            loader = loader or ModuleLoader(roots, build_scope)
+            path = files[by_path[collision.args[0]]]
+            findings, _ = lint_file(path, cfg, loader)
+            present = [
+                findings if isinstance(p, tuple) and p[0] == collision.args[0] else p
+                for p in present
+            ]

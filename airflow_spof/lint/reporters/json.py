@@ -33,28 +33,29 @@ def _integer(value: Any) -> str:
     return int.__repr__(value) if type(value) is int else _ENCODER.encode(value)
 
 
-def render_json(findings: list[Finding], colour: bool) -> str:
-    if not findings:
-        return "[]\n"
-    heads: dict[tuple[str, str, str], str] = {}
-    paths: dict[str, str] = {}
-    fixes: dict[str, str] = {}
-    lines: list[str] = []
-    for finding in findings:
+class JsonLines:
+    """One finding per call, as ``render_json`` writes it; repeated fields escaped once."""
+
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, str, str], str] = {}
+        self.paths: dict[str, str] = {}
+        self.fixes: dict[str, str] = {}
+
+    def line(self, finding: Finding) -> str:
         key = (finding.code, finding.name, finding.severity.label)
-        head = heads.get(key)
+        head = self.heads.get(key)
         if head is None:
-            head = heads[key] = (
+            head = self.heads[key] = (
                 f'  {{"code": {_string(key[0])}, "name": {_string(key[1])}, '
                 f'"severity": {_string(key[2])}, "message": '
             )
         where = finding.where
-        path = paths.get(where.path)
+        path = self.paths.get(where.path)
         if path is None:
-            path = paths[where.path] = _string(where.path)
-        fix = fixes.get(finding.fix)
+            path = self.paths[where.path] = _string(where.path)
+        fix = self.fixes.get(finding.fix)
         if fix is None:
-            fix = fixes[finding.fix] = _string(finding.fix)
+            fix = self.fixes[finding.fix] = _string(finding.fix)
         line, col, end_line, end_col = where.line, where.col, where.end_line, where.end_col
         if type(line) is type(col) is type(end_line) is type(end_col) is int:
             span = f'"line": {line}, "col": {col}, "end_line": {end_line}, "end_col": {end_col}'
@@ -63,10 +64,16 @@ def render_json(findings: list[Finding], colour: bool) -> str:
                 f'"line": {_integer(line)}, "col": {_integer(col)}, '
                 f'"end_line": {_integer(end_line)}, "end_col": {_integer(end_col)}'
             )
-        lines.append(
+        return (
             f"{head}{_string(finding.message)}, "
             f'"path": {path}, {span}, '
             f'"dag_id": {_string(finding.dag_id)}, "task_id": {_string(finding.task_id)}, '
             f'"fix": {fix}}}'
         )
-    return "[\n" + ",\n".join(lines) + "\n]\n"
+
+
+def render_json(findings: list[Finding], colour: bool) -> str:
+    if not findings:
+        return "[]\n"
+    line = JsonLines().line
+    return "[\n" + ",\n".join([line(f) for f in findings]) + "\n]\n"

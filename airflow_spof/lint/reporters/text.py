@@ -10,18 +10,23 @@ _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.I
 _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
+def text_line(f: Finding, colour: bool) -> str:
+    """One finding's line."""
+    where = f"{f.where.path}:{f.where.line}:{f.where.col}:"
+    if colour:
+        return f"{_BOLD}{where}{_RESET} {_COLOURS[f.severity]}{f.code}{_RESET} {f.message}"
+    return f"{where} {f.code} {f.message}"
+
+
+def summary(count: int) -> str:
+    """The last line of a report with findings."""
+    return f"Found {count} finding{'s' if count != 1 else ''}."
+
+
 def render_text(findings: list[Finding], colour: bool) -> str:
-    lines = []
-    for f in findings:
-        where = f"{f.where.path}:{f.where.line}:{f.where.col}:"
-        if colour:
-            lines.append(
-                f"{_BOLD}{where}{_RESET} {_COLOURS[f.severity]}{f.code}{_RESET} {f.message}"
-            )
-        else:
-            lines.append(f"{where} {f.code} {f.message}")
+    lines = [text_line(f, colour) for f in findings]
     if findings:
-        lines.append(f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''}.")
+        lines.append(summary(len(findings)))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
