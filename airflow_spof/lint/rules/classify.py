@@ -7,11 +7,11 @@ lets the static engine and the cluster policy agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr, ReplicaSet, Task
+from airflow_spof.lint.static.paths import strings_in
 
 REPLICATED_OPERATORS = frozenset(
     {
@@ -115,7 +115,7 @@ def _literal_hosts(task: Task) -> list[str]:
     for key, value in task.kwargs.items():
         if key in task.from_default_args:
             continue
-        for text in (value,) if isinstance(value, str) else _strings(value):
+        for text in (value,) if isinstance(value, str) else strings_in(value):
             found = hosts_in_text(text)
             hosts.extend(found)
             if key in _HOST_KWARGS and not found and _looks_like_host(text):
@@ -218,17 +218,6 @@ def _expression_hosts(expressions: Any) -> list[str]:
         ):
             hosts.append(values[0])
     return hosts
-
-
-def _strings(value: Any, depth: int = 0) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif depth < 3 and isinstance(value, dict):
-        for inner in value.values():
-            yield from _strings(inner, depth + 1)
-    elif depth < 3 and isinstance(value, (list, tuple)):
-        for inner in value:
-            yield from _strings(inner, depth + 1)
 
 
 def _holds_replica_set(value: Any, depth: int = 0) -> bool:

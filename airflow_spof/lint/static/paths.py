@@ -67,7 +67,7 @@ def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
             if value.startswith(("/", "~/")) and "://" not in value:
                 uses.append(PathUse(value, _mode_for(key, direction)))
             continue
-        for text in _strings(value):
+        for text in strings_in(value):
             if not text.startswith(("/", "~/")) or "://" in text:
                 continue
             uses.append(PathUse(text, _mode_for(key, direction)))
@@ -95,12 +95,13 @@ def _mode_for(key: str, direction: str) -> str:
     return "unknown"
 
 
-def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+def strings_in(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every string in a value, looking three levels into dicts, lists and tuples."""
     if isinstance(value, str):
         yield value
     elif depth < 3 and isinstance(value, Mapping):
         for inner in value.values():
-            yield from _strings(inner, depth + 1)
+            yield from strings_in(inner, depth + 1)
     elif depth < 3 and isinstance(value, (list, tuple)):
         for inner in value:
-            yield from _strings(inner, depth + 1)
+            yield from strings_in(inner, depth + 1)
