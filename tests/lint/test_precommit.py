@@ -56,25 +56,22 @@ def test_pre_commit_fails_on_a_bad_dag(tmp_path: Path) -> None:
         "HOME": str(tmp_path),
         "GIT_CONFIG_NOSYSTEM": "1",
     }
-    done = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "--all-files"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run_hooks() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "pre-commit"), "run", "--all-files"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = run_hooks()
     assert done.returncode == 1, done.stdout + done.stderr
     assert "SPF301" in done.stdout and "dags/bad.py:6:" in done.stdout
 
     (repo / "dags" / "bad.py").write_text("# airflow-spof: skip-file\n")
     _git(repo, "add", ".")
-    done = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "--all-files"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_hooks()
     assert done.returncode == 0, done.stdout + done.stderr
