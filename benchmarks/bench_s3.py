@@ -33,6 +33,7 @@ from airflow_spof.core.fanout import FanOut
 from airflow_spof.core.replication import WriteAck, replicate
 from airflow_spof.hooks.backend import Timeouts
 from airflow_spof.hooks.s3_backend import DEFAULT_PART_SIZE, S3Backend
+from airflow_spof.hooks.shared_digest import DigestedChunks, SharedDigest
 from airflow_spof.testing.moto_region import MotoRegion
 
 MiB = 1024 * 1024
@@ -66,14 +67,16 @@ def cpu_seconds(pids: list[int]) -> tuple[float, float]:
 
 
 def write(endpoints: list[Endpoint], backends: dict[str, S3Backend], key: str, size: int) -> float:
-    """Stream one payload to every endpoint; seconds until all acknowledged."""
+    """Stream one payload to every endpoint (read and hashed once, as ReplicatedHook.write
+    does); seconds until all acknowledged."""
     replicas = Replicas(*endpoints, write_consistency="all")
-    fan = FanOut(payload(size, time.monotonic_ns()), consumers=len(endpoints))
+    digest = SharedDigest()
+    fan = FanOut(digest.feed(payload(size, time.monotonic_ns())), consumers=len(endpoints))
     index = {ep.name: i for i, ep in enumerate(endpoints)}
 
     def one(ep: Endpoint) -> WriteAck:
         try:
-            return backends[ep.name].write(key, fan.stream(index[ep.name]))
+            return backends[ep.name].write(key, DigestedChunks(fan.stream(index[ep.name]), digest))
         finally:
             fan.abandon(index[ep.name])
 

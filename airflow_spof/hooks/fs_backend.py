@@ -30,11 +30,11 @@ from airflow_spof.hooks.objects import (
     RESERVED_PREFIX,
     InvalidKey,
     ObjectMissing,
-    Sha256Stream,
     clean_key,
     sha256_of,
     verified,
 )
+from airflow_spof.hooks.shared_digest import digested
 
 CHUNK = 1024 * 1024
 _SUMS = Path(RESERVED_PREFIX, "sha256")
@@ -78,23 +78,24 @@ class FsBackend:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f"{_TMP}{uuid.uuid4().hex}"
         try:
-            source = Sha256Stream(chunks)
+            stream, shared = digested(chunks)
+            size = 0
             with open(tmp, "wb") as out:
-                for chunk in chaos.corrupt_chunks(self.endpoint, source):
-                    out.write(chunk)
+                for chunk in chaos.corrupt_chunks(self.endpoint, stream):
+                    size += out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            written = sha256_of(_file_chunks(tmp))
-            if written != source.hexdigest:
-                raise ChecksumMismatch(
-                    f"{self.endpoint.name}: write of {key}", source.hexdigest, written
-                )
-            if self._unchanged(key, target, source.hexdigest):
-                return WriteAck(source.hexdigest, source.size)  # a re-run changes nothing
+            where = f"{self.endpoint.name}: write of {key}"
+            digest = shared.hexdigest(size, where)
+            written = sha256_of(_file_chunks(tmp))  # this replica's own check, from disk
+            if written != digest:
+                raise ChecksumMismatch(where, digest, written)
+            if self._unchanged(key, target, digest):
+                return WriteAck(digest, size)  # a re-run changes nothing
             os.replace(tmp, target)
             _fsync_dir(target.parent)
-            self._store_sum(key, source.hexdigest)
-            return WriteAck(source.hexdigest, source.size)
+            self._store_sum(key, digest)
+            return WriteAck(digest, size)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -34,6 +34,8 @@ from airflow_spof.hooks.backend import (
     open_backend,
 )
 from airflow_spof.hooks.repair import RepairReport, repair
+from airflow_spof.hooks.shared_digest import DigestedChunks, SharedDigest
+from airflow_spof.hooks.sql_rows import SharedRows
 from airflow_spof.settings import SpofSettings, circuit_breakers, state_store
 
 log = logging.getLogger(__name__)
@@ -125,14 +127,19 @@ class ReplicatedHook(BaseHook):
     # -- writes -------------------------------------------------------------------
 
     def write(self, key: str, payload: Payload) -> ReplicationReport:
-        """Stream ``payload`` once to every object replica; succeed at the set's consistency."""
+        """Stream ``payload`` once to every object replica; succeed at the set's consistency.
+
+        The payload is read and hashed once; each replica verifies its copy against that hash.
+        """
         self._open_all()
         index = {ep.name: i for i, ep in enumerate(self.replicas)}
-        fan = FanOut(_chunks(payload), consumers=len(self.replicas))
+        digest = SharedDigest()
+        fan = FanOut(digest.feed(_chunks(payload)), consumers=len(self.replicas))
 
         def write_one(endpoint: Endpoint) -> WriteAck:
+            stream = DigestedChunks(fan.stream(index[endpoint.name]), digest)
             try:
-                return self._object_backend(endpoint).write(key, fan.stream(index[endpoint.name]))
+                return self._object_backend(endpoint).write(key, stream)
             finally:
                 fan.abandon(index[endpoint.name])
 
@@ -145,9 +152,14 @@ class ReplicatedHook(BaseHook):
             raise
 
     def write_rows(self, rows: Sequence[Row] | Any, item: str = "rows") -> ReplicationReport:
-        """Upsert rows (list of dicts or a DataFrame) into every table replica."""
+        """Upsert rows (list of dicts or a DataFrame) into every table replica.
+
+        The checksum of the rows sent is computed once; each replica checks its read-back
+        against it.
+        """
         self._open_all()
-        return self._replicate(lambda ep: self._table_backend(ep).upsert(rows), item=item)
+        shared: Any = SharedRows(rows) if SharedRows.accepts(rows) else rows
+        return self._replicate(lambda ep: self._table_backend(ep).upsert(shared), item=item)
 
     def _replicate(self, write: Any, item: str) -> ReplicationReport:
         try:

@@ -18,6 +18,16 @@ atomically from the old verified version to the new verified one: there is no
 window holding a partial, unverified or checksum-less object, which an
 in-place copy after completion would have. Any failure aborts the upload and
 deletes the staging object.
+
+Client CPU: the whole-content and part digests come from :class:`SharedDigest`,
+computed once per write for all replicas of a fan-out. Per request botocore
+still hashes the body it sends into the signed ``x-amz-checksum-sha256``
+header, which the server reports back and we compare with the shared digest:
+that is each replica's own check, and a value we passed in ourselves would be
+echoed unchecked by servers that do not verify it (moto). SigV4's own payload
+hash is switched off (``payload_signing_enabled=False``, as botocore already
+does over https): every body we send is covered by that checksum or, for
+CompleteMultipartUpload, by the composite check of the staged object.
 """
 
 from __future__ import annotations
@@ -40,12 +50,12 @@ from airflow_spof.hooks.backend import Timeouts, register_backend
 from airflow_spof.hooks.objects import (
     RESERVED_PREFIX,
     ObjectMissing,
-    Sha256Stream,
     clean_key,
     verified,
 )
 from airflow_spof.hooks.s3_errors import error_code
 from airflow_spof.hooks.s3_parts import Part, PartBody, copy_part_for_part, take_part
+from airflow_spof.hooks.shared_digest import SharedDigest, digested
 
 MiB = 1024 * 1024
 META_SHA256 = "spof-sha256"
@@ -90,15 +100,18 @@ class S3Backend:
         self.part_size = max(
             MIN_PART_SIZE, int(part_size or endpoint.options.get("part_size") or DEFAULT_PART_SIZE)
         )
+        self.hook = S3Hook(aws_conn_id=endpoint.conn_id)
+        self.secrets = self._collect_secrets()
+        base = self.hook.config
         config = Config(
             connect_timeout=self.timeouts.connect,
             read_timeout=self.timeouts.read,
             retries={"total_max_attempts": 1, "mode": "standard"},
+            # Merged into the connection's own s3 options (addressing style...), not over them.
+            s3={**(base.s3 or {}), "payload_signing_enabled": False},
         )
-        self.hook = S3Hook(aws_conn_id=endpoint.conn_id)
-        self.secrets = self._collect_secrets()
         # Our timeouts and single attempt win over the connection's botocore_config extras.
-        self.client: Any = self.hook.get_client_type(config=self.hook.config.merge(config))
+        self.client: Any = self.hook.get_client_type(config=base.merge(config))
 
     def _collect_secrets(self) -> tuple[str, ...]:
         """Secret values of the connection, masked in task logs and scrubbed from reports."""
@@ -146,12 +159,11 @@ class S3Backend:
     def write(self, key: str, chunks: Iterable[bytes]) -> WriteAck:
         chaos.before(self.endpoint, "write", timeout=self.timeouts.read)
         target = self._key(key)
-        source = Sha256Stream(chunks)
-        stream = iter(source)
+        stream, digest = digested(chunks)
         head = take_part(stream, self.part_size)
         if head.size < self.part_size:  # the whole payload fits in one PUT
-            return self._put(key, target, head, source.hexdigest)
-        return self._multipart(key, target, head, stream, source)
+            return self._put(key, target, head, digest.hexdigest(head.size, self._where(key)))
+        return self._multipart(key, target, head, stream, digest)
 
     def part_size_of(self, number: int) -> int:
         """Small parts keep memory low; doubling them every 1,000 parts keeps any stream
@@ -211,7 +223,7 @@ class S3Backend:
         return WriteAck(digest, payload.size)
 
     def _multipart(
-        self, key: str, target: str, head: Part, rest: Iterator[bytes], source: Sha256Stream
+        self, key: str, target: str, head: Part, rest: Iterator[bytes], shared: SharedDigest
     ) -> WriteAck:
         staging = "/".join(
             p for p in (self.prefix, RESERVED_PREFIX, "staging", uuid.uuid4().hex) if p
@@ -221,7 +233,9 @@ class S3Backend:
         )["UploadId"]
         completed = False
         try:
-            parts, part_digests, sizes = self._upload_parts(key, staging, upload, head, rest)
+            parts, part_digests, sizes = self._upload_parts(
+                key, staging, upload, head, rest, shared
+            )
             self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=staging, UploadId=upload, MultipartUpload={"Parts": parts}
             )
@@ -234,11 +248,11 @@ class S3Backend:
                     composite,
                     str(staged.get("ChecksumSHA256")),
                 )
-            digest = source.hexdigest
+            digest = shared.hexdigest(sum(sizes), self._where(key))
             if not self._holds(target, digest):
                 self._copy_into_place(staging, target, digest, parts, sizes)
                 self._verify(key, target, digest, composite=composite)
-            return WriteAck(digest, source.size)
+            return WriteAck(digest, sum(sizes))
         except BaseException:
             if not completed:
                 with contextlib.suppress(Exception):
@@ -252,7 +266,13 @@ class S3Backend:
                     self.client.delete_object(Bucket=self.bucket, Key=staging)
 
     def _upload_parts(
-        self, key: str, staging: str, upload: str, head: Part, rest: Iterator[bytes]
+        self,
+        key: str,
+        staging: str,
+        upload: str,
+        head: Part,
+        rest: Iterator[bytes],
+        shared: SharedDigest,
     ) -> tuple[list[dict[str, Any]], list[bytes], list[int]]:
         """Upload parts as they fill; each part's server checksum must match ours."""
         parts: list[dict[str, Any]] = []
@@ -261,7 +281,7 @@ class S3Backend:
         payload = head
         while payload.size:
             number = len(parts) + 1
-            digest = payload.digest()
+            digest = shared.range_digest(sum(sizes), payload.chunks)
             chunks = chaos.corrupt_chunks(self.endpoint, payload.chunks)
             body = PartBody(list(chunks) if number == 1 else payload.chunks)
             response = self.client.upload_part(

@@ -9,7 +9,6 @@ an N-replica upload close to N parts of chunk references.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,12 +19,6 @@ from typing import Any
 class Part:
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
-
-    def digest(self) -> bytes:
-        sha = hashlib.sha256()
-        for chunk in self.chunks:
-            sha.update(chunk)
-        return sha.digest()
 
     def body(self) -> PartBody:
         return PartBody(self.chunks)
