@@ -37,7 +37,16 @@ from airflow_spof.hooks.sql_dialect import (
     upsert_statement,
 )
 from airflow_spof.hooks.sql_errors import SqlPermanentError, SqlTimeout, sanitized
-from airflow_spof.hooks.sql_rows import Digest, Key, Row, RowHasher, batches, combine, hex_hash
+from airflow_spof.hooks.sql_rows import (
+    Digest,
+    Key,
+    Row,
+    RowHasher,
+    SharedRows,
+    batches,
+    combine,
+    hex_hash,
+)
 
 T = TypeVar("T")
 DEFAULT_BATCH_SIZE = 500
@@ -133,9 +142,11 @@ class SqlBackend:
         """Insert or update ``rows`` by key in one transaction, verified before commit.
 
         ``rows``: a list or any iterable of dicts (consumed once, batch by
-        batch) or a pandas DataFrame. After each batch the written keys are
-        read back in the same transaction; if count or content checksum differ
-        from what was sent, :class:`ChecksumMismatch` rolls everything back.
+        batch), a pandas DataFrame, or :class:`SharedRows` (the checksum of
+        what is sent then computed once for all replicas). After each batch
+        the written keys are read back in the same transaction; if count or
+        content checksum differ from what was sent, :class:`ChecksumMismatch`
+        rolls everything back.
         """
         key = self._require_key("upsert")
         return self._run("upsert", lambda conn: self._upsert(conn, rows, key))
@@ -146,13 +157,17 @@ class SqlBackend:
         columns: list[str] = []
         statement: sa.Insert | None = None
         hasher = RowHasher(())
+        shared = rows if isinstance(rows, SharedRows) else None
         for index, batch in enumerate(batches(rows, self.batch_size)):
             if statement is None:
                 columns = self._columns(batch[0], key)
                 statement = upsert_statement(self.dialect, self.spec, columns)
                 hasher = RowHasher(columns)
             written = self._check_batch(batch, columns, key, seen)
-            sent.add_rows(batch, hasher)
+            if shared is not None:
+                sent.merge(shared.sent(sent.count, batch, hasher))
+            else:
+                sent.merge(Digest.of_rows(batch, hasher))
             conn.execute(
                 statement, chaos.corrupt_rows(self.endpoint, batch) if index == 0 else batch
             )

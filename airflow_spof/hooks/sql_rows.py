@@ -22,6 +22,8 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from airflow_spof.core.once import Once
+
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 
@@ -144,9 +146,12 @@ class Digest:
         self.count = 0
         self._sum = 0
 
-    def add_rows(self, rows: Iterable[Mapping[str, Any]], hasher: RowHasher) -> None:
+    @classmethod
+    def of_rows(cls, rows: Iterable[Mapping[str, Any]], hasher: RowHasher) -> Digest:
+        digest = cls()
         for row in rows:
-            self.add_hash(hasher(row))
+            digest.add_hash(hasher(row))
+        return digest
 
     def add_hash(self, value: int) -> None:
         self.count += 1
@@ -187,6 +192,42 @@ def combine(hashes: Iterable[str]) -> str:
     return digest.checksum
 
 
+class SharedRows:
+    """Rows upserted into several replicas, with the checksum of what is sent computed once.
+
+    Each replica batches the same list or DataFrame the same way, so the rows at
+    one offset are the same rows for all: the first replica to reach a batch
+    hashes it, the others take its digest. Each replica still reads back and
+    hashes what its database stored. One-shot iterators are not accepted: each
+    replica would read different rows from them.
+    """
+
+    def __init__(self, rows: Any) -> None:
+        if not self.accepts(rows):
+            raise TypeError("SharedRows needs a list (or sequence) of dicts or a DataFrame")
+        self.rows = rows
+        self._sent: Once[tuple[int, int, tuple[str, ...]], Digest] = Once()
+
+    @staticmethod
+    def accepts(rows: Any) -> bool:
+        """Rows every replica can read again, identically: sequences and DataFrames."""
+        if isinstance(rows, (str, bytes, Mapping)):
+            return False
+        return isinstance(rows, Sequence) or _is_dataframe(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Row]:
+        for batch in batches(self.rows, 1000):
+            yield from batch
+
+    def sent(self, start: int, batch: list[Row], hasher: RowHasher) -> Digest:
+        """The digest of ``batch``, the rows at offset ``start``, hashed by the first asker."""
+        key = (start, len(batch), tuple(hasher.columns))
+        return self._sent.get(key, lambda: Digest.of_rows(batch, hasher))
+
+
 def batches(rows: Any, size: int) -> Iterator[list[Row]]:
     """Rows from a list, any iterable of mappings or a pandas DataFrame, ``size`` at a time.
 
@@ -195,6 +236,8 @@ def batches(rows: Any, size: int) -> Iterator[list[Row]]:
     """
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
+    if isinstance(rows, SharedRows):
+        rows = rows.rows
     if _is_dataframe(rows):
         for start in range(0, len(rows), size):
             records = rows.iloc[start : start + size].to_dict("records")
