@@ -10,6 +10,11 @@
     .venv/bin/python benchmarks/bench_s3.py            # both
     .venv/bin/python benchmarks/bench_s3.py ratio      # (a) only
     .venv/bin/python benchmarks/bench_s3.py rss        # (b) only
+    .venv/bin/python benchmarks/bench_s3.py ratio --wan-mbit 200
+
+``--wan-mbit N`` (root, ``ip`` and ``tc``) runs (a) twice: on loopback, then with each
+region in its own network namespace behind its own N Mbit/s link (tbf, each way), as
+separate regions would be: the links, not the one shared CPU, may then be the limit.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from airflow_spof.hooks.backend import Timeouts
 from airflow_spof.hooks.s3_backend import DEFAULT_PART_SIZE, S3Backend
 from airflow_spof.hooks.shared_digest import DigestedChunks, SharedDigest
 from airflow_spof.testing.moto_region import MotoRegion
+from airflow_spof.testing.shaped_link import ShapedLink
 
 MiB = 1024 * 1024
 CHUNK = 1 * MiB
@@ -85,10 +91,18 @@ def write(endpoints: list[Endpoint], backends: dict[str, S3Backend], key: str, s
     return time.perf_counter() - started
 
 
-def start_regions(stack: ExitStack) -> list[MotoRegion]:
+def start_regions(stack: ExitStack, wan_mbit: float | None = None) -> list[MotoRegion]:
+    """One moto server per region; with ``wan_mbit``, each behind its own shaped link."""
     regions = []
-    for name in REGIONS:
-        region = stack.enter_context(MotoRegion(region_name=name))
+    for number, name in enumerate(REGIONS):
+        if wan_mbit:
+            link = stack.enter_context(ShapedLink(number, wan_mbit))
+            region = MotoRegion(
+                region_name=name, host=link.address, command_prefix=link.command_prefix
+            )
+        else:
+            region = MotoRegion(region_name=name)
+        region = stack.enter_context(region)
         region.create_bucket(BUCKET)
         regions.append(region)
     for i, region in enumerate(regions):
@@ -96,9 +110,10 @@ def start_regions(stack: ExitStack) -> list[MotoRegion]:
     return regions
 
 
-def bench_ratio() -> dict[str, float]:
+def bench_ratio(wan_mbit: float | None = None) -> dict[str, float]:
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     with ExitStack() as stack:
-        regions = start_regions(stack)
+        regions = start_regions(stack, wan_mbit)
         endpoints = endpoints_for(regions)
         backends = {ep.name: S3Backend(ep, Timeouts(connect=5, read=60)) for ep in endpoints}
         write(endpoints[:1], backends, "warmup", 8 * MiB)
@@ -123,7 +138,9 @@ def bench_ratio() -> dict[str, float]:
     )
     result["ratio"] = result["three_s"] / result["one_s"]
     mb = RATIO_PAYLOAD / MiB
-    print(f"(a) {mb:.0f} MiB streamed, median of {RATIO_RUNS} runs each, same run")
+    where = f"each region behind its own {wan_mbit:g} Mbit/s link" if wan_mbit else "loopback"
+    print(f"(a) {mb:.0f} MiB streamed, median of {RATIO_RUNS} runs each, same run ({where})")
+    print(f"    load average before: {load} on {os.cpu_count()} cores")
     print(f"    1 replica  (baseline): {result['one_s']:.2f} s  ({mb / result['one_s']:.0f} MiB/s)")
     print(f"    3 replicas           : {result['three_s']:.2f} s")
     for name in ("one", "three"):
@@ -177,15 +194,21 @@ def bench_rss() -> list[dict[str, float]]:
 
 
 def main() -> int:
-    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    what = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "all"
     if what == "rss-child":
         rss_child()
         return 0
+    wan_mbit = None
+    if "--wan-mbit" in sys.argv:
+        wan_mbit = float(sys.argv[sys.argv.index("--wan-mbit") + 1])
     if what in ("all", "ratio"):
         bench_ratio()
+        if wan_mbit:
+            bench_ratio(wan_mbit)
     if what in ("all", "rss"):
         bench_rss()
-    print(f"reproduce: .venv/bin/python benchmarks/bench_s3.py {what}".rstrip())
+    wan = f" --wan-mbit {wan_mbit:g}" if wan_mbit else ""
+    print(f"reproduce: .venv/bin/python benchmarks/bench_s3.py {what}{wan}".rstrip())
     return 0
 
 

@@ -45,6 +45,8 @@ class MotoRegion:
     host: str = "127.0.0.1"
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spof-moto-")))
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # e.g. ``ip netns exec <ns>``: the region then lives behind its own (shaped) link.
+    command_prefix: tuple[str, ...] = ()
 
     @property
     def endpoint_url(self) -> str:
@@ -61,7 +63,7 @@ class MotoRegion:
         log = open(self.log_dir / "moto.log", "ab")  # noqa: SIM115 -- owned by the child
         try:
             self.process = subprocess.Popen(
-                [*_die_with_parent(), moto_server_path(), "-H", self.host, "-p", str(self.port)],
+                [*_die_with_parent(), *self.command_prefix, *self.server_command()],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -70,6 +72,9 @@ class MotoRegion:
             log.close()
         wait_until(self._ready, timeout=timeout, what=f"moto_server on {self.endpoint_url}")
         return self
+
+    def server_command(self) -> list[str]:
+        return [moto_server_path(), "-H", self.host, "-p", str(self.port)]
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
