@@ -5,7 +5,10 @@ upsert of ROWS rows through ``replicate`` to one replica and to all three
 (order alternates between rounds so neither variant always runs warm).
 Goal: 3 replicas take at most 1.3x the time of 1.
 
-    .venv/bin/python benchmarks/bench_sql.py [--rows 20000] [--rounds 5]
+    .venv/bin/python benchmarks/bench_sql.py [--rows 20000] [--rounds 5] [--wan-mbit 20]
+
+``--wan-mbit N`` repeats the comparison with each cluster in its own network namespace
+behind its own N Mbit/s link (tbf, each way), as separate regions would be.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,10 +30,10 @@ from airflow_spof.hooks.sql_backend import SqlBackend
 from airflow_spof.hooks.sql_connection import dispose_engines
 from airflow_spof.hooks.sql_rows import SharedRows
 from airflow_spof.testing.postgres import PostgresCluster
+from airflow_spof.testing.shaped_link import ShapedLink
 
 TABLE = "bench_orders"
 GOAL = 1.3
-LOAD_BEFORE = "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def make_rows(count: int) -> list[dict[str, Any]]:
@@ -71,55 +75,33 @@ def timed_write(
     return elapsed, cpu
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=500)
-    args = parser.parse_args()
-
+def measure(args: argparse.Namespace, wan_mbit: float | None) -> float:
+    """One comparison on fresh clusters (each behind its own shaped link with ``wan_mbit``);
+    prints it and returns the ratio."""
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     clusters: list[PostgresCluster] = []
-    try:
-        for _ in range(3):
-            clusters.append(PostgresCluster().init().start())
-        endpoints = []
-        for index, cluster in enumerate(clusters):
-            create_table(cluster.url)
-            endpoints.append(
-                Endpoint(
-                    name=f"pg{index + 1}",
-                    kind="sql",
-                    conn_id=cluster.url,
-                    region=f"region-{index + 1}",
-                    location=TABLE,
-                    options={"table": TABLE, "key": ["id"], "batch_size": args.batch_size},
-                )
-            )
-        backends: dict[str, TableBackend] = {
-            ep.name: SqlBackend(ep, Timeouts(connect=5, read=120)) for ep in endpoints
-        }
-        one = Replicas(endpoints[0], write_consistency="all")
-        three = Replicas(*endpoints, write_consistency="all")
-        rows = make_rows(args.rows)
-        truncate(list(backends.values()))
-        timed_write(three, backends, rows[:1000])  # warm up pools and statement caches
-
-        samples: dict[str, list[tuple[float, float]]] = {"1 replica": [], "3 replicas": []}
-        for round_ in range(args.rounds):
-            variants = [("1 replica", one), ("3 replicas", three)]
-            for label, replicas in variants if round_ % 2 == 0 else reversed(variants):
-                truncate(list(backends.values()))
-                samples[label].append(timed_write(replicas, backends, rows))
-    finally:
-        dispose_engines()
-        for cluster in clusters:
-            cluster.destroy()
+    with ExitStack() as stack:
+        try:
+            for index in range(3):
+                if wan_mbit:
+                    link = stack.enter_context(ShapedLink(index, wan_mbit))
+                    cluster = PostgresCluster(host=link.address, command_prefix=link.command_prefix)
+                else:
+                    cluster = PostgresCluster()
+                clusters.append(cluster)
+                cluster.init().start()
+            samples = compare(args, clusters)
+        finally:
+            dispose_engines()
+            for cluster in clusters:
+                cluster.destroy()
 
     wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
     ratio = wall["3 replicas"] / wall["1 replica"]
+    where = f"each cluster behind its own {wan_mbit:g} Mbit/s link" if wan_mbit else "loopback"
     print(f"rows: {args.rows}, batch size: {args.batch_size}, rounds: {args.rounds} (median)")
-    print(f"cores: {os.cpu_count()}, load average before: {LOAD_BEFORE}")
+    print(f"{where}; cores: {os.cpu_count()}, load average before: {load}")
     print("| variant | wall time | rows/s (per replica) | client CPU |")
     print("| --- | --- | --- | --- |")
     for label in ("1 replica", "3 replicas"):
@@ -129,6 +111,58 @@ def main() -> int:
         )
     verdict = "met" if ratio <= GOAL else "NOT met"
     print(f"ratio 3/1: {ratio:.2f}x (goal <= {GOAL}x: {verdict})")
+    return ratio
+
+
+def compare(
+    args: argparse.Namespace, clusters: list[PostgresCluster]
+) -> dict[str, list[tuple[float, float]]]:
+    endpoints = []
+    for index, cluster in enumerate(clusters):
+        create_table(cluster.url)
+        endpoints.append(
+            Endpoint(
+                name=f"pg{index + 1}",
+                kind="sql",
+                conn_id=cluster.url,
+                region=f"region-{index + 1}",
+                location=TABLE,
+                options={"table": TABLE, "key": ["id"], "batch_size": args.batch_size},
+            )
+        )
+    backends: dict[str, TableBackend] = {
+        ep.name: SqlBackend(ep, Timeouts(connect=5, read=120)) for ep in endpoints
+    }
+    one = Replicas(endpoints[0], write_consistency="all")
+    three = Replicas(*endpoints, write_consistency="all")
+    rows = make_rows(args.rows)
+    truncate(list(backends.values()))
+    timed_write(three, backends, rows[:1000])  # warm up pools and statement caches
+
+    samples: dict[str, list[tuple[float, float]]] = {"1 replica": [], "3 replicas": []}
+    for round_ in range(args.rounds):
+        variants = [("1 replica", one), ("3 replicas", three)]
+        for label, replicas in variants if round_ % 2 == 0 else reversed(variants):
+            truncate(list(backends.values()))
+            samples[label].append(timed_write(replicas, backends, rows))
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--wan-mbit",
+        type=float,
+        help="also run with each cluster in its own network namespace behind its own "
+        "N Mbit/s tbf-shaped link (root, ip and tc needed)",
+    )
+    args = parser.parse_args()
+    ratio = measure(args, None)
+    if args.wan_mbit:
+        measure(args, args.wan_mbit)
     return 0 if ratio <= GOAL else 1
 
 

@@ -33,6 +33,9 @@ class PostgresCluster:
 
     port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spof-pg-")))
+    host: str = "127.0.0.1"
+    # e.g. ``ip netns exec <ns>``: the server then lives behind its own (shaped) link.
+    command_prefix: tuple[str, ...] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -40,24 +43,29 @@ class PostgresCluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/postgres"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(pg_bin_dir() / args[0]), *args[1:]]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=True, capture_output=True, text=True)
+        return subprocess.run(
+            [*self.command_prefix, *cmd], check=True, capture_output=True, text=True
+        )
 
     def init(self) -> PostgresCluster:
         os.chmod(self.root, 0o755)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--no-sync", "-U", "postgres")
+        if self.host != "127.0.0.1":  # reached over its own link: trust that subnet too
+            with open(self.data_dir / "pg_hba.conf", "a") as hba:
+                hba.write("host all all samenet trust\n")
         return self
 
     def start(self) -> PostgresCluster:
         options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses={self.host} -c fsync=off "
             "-c max_connections=200"
         )
         self._run(
