@@ -18,7 +18,7 @@ import os
 import statistics
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,20 +59,41 @@ def truncate(backends: list[TableBackend]) -> None:
             conn.exec_driver_sql(f"TRUNCATE {TABLE}")
 
 
+def server_cpu(clusters: list[PostgresCluster]) -> dict[int, float]:
+    """CPU seconds so far of every process of the clusters (postmaster and its children)."""
+    import psutil
+
+    used: dict[int, float] = {}
+    for cluster in clusters:
+        postmaster = psutil.Process(
+            int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        )
+        for process in (postmaster, *postmaster.children(recursive=True)):
+            with suppress(psutil.NoSuchProcess):
+                used[process.pid] = sum(process.cpu_times()[:2])
+    return used
+
+
 def timed_write(
-    replicas: Replicas, backends: dict[str, TableBackend], rows: list[Any]
-) -> tuple[float, float]:
-    """Wall time and this process's CPU time (client side: SQLAlchemy, driver, hashing).
+    replicas: Replicas,
+    backends: dict[str, TableBackend],
+    rows: list[Any],
+    clusters: list[PostgresCluster],
+) -> tuple[float, float, float]:
+    """Wall time, this process's CPU time (client side: SQLAlchemy, driver, hashing) and the
+    servers' CPU time (processes alive at the end: the pooled connections' backends).
 
     The rows are shared as ``ReplicatedHook.write_rows`` shares them: hashed once when sent.
     """
+    servers = server_cpu(clusters)
     started, cpu = time.perf_counter(), time.process_time()
     shared = SharedRows(rows)
     report = replicate(replicas, lambda ep: backends[ep.name].upsert(shared), item=TABLE)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = sum(t - servers.get(pid, 0.0) for pid, t in server_cpu(clusters).items())
     if report.lagging or len({o.checksum for o in report.outcomes}) != 1:
         raise RuntimeError(f"benchmark write did not reach every replica: {report.to_dict()}")
-    return elapsed, cpu
+    return elapsed, cpu, server
 
 
 def measure(args: argparse.Namespace, wan_mbit: float | None) -> float:
@@ -96,18 +117,19 @@ def measure(args: argparse.Namespace, wan_mbit: float | None) -> float:
             for cluster in clusters:
                 cluster.destroy()
 
-    wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
-    cpu = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
+    wall = {k: statistics.median(w for w, _, _ in v) for k, v in samples.items()}
+    cpu = {k: statistics.median(c for _, c, _ in v) for k, v in samples.items()}
+    server = {k: statistics.median(s for _, _, s in v) for k, v in samples.items()}
     ratio = wall["3 replicas"] / wall["1 replica"]
     where = f"each cluster behind its own {wan_mbit:g} Mbit/s link" if wan_mbit else "loopback"
     print(f"rows: {args.rows}, batch size: {args.batch_size}, rounds: {args.rounds} (median)")
     print(f"{where}; cores: {os.cpu_count()}, load average before: {load}")
-    print("| variant | wall time | rows/s (per replica) | client CPU |")
-    print("| --- | --- | --- | --- |")
+    print("| variant | wall time | rows/s (per replica) | client CPU | server CPU |")
+    print("| --- | --- | --- | --- | --- |")
     for label in ("1 replica", "3 replicas"):
         print(
             f"| {label} | {wall[label]:.3f} s | {args.rows / wall[label]:,.0f} "
-            f"| {cpu[label]:.3f} s |"
+            f"| {cpu[label]:.3f} s | {server[label]:.3f} s |"
         )
     verdict = "met" if ratio <= GOAL else "NOT met"
     print(f"ratio 3/1: {ratio:.2f}x (goal <= {GOAL}x: {verdict})")
@@ -116,7 +138,7 @@ def measure(args: argparse.Namespace, wan_mbit: float | None) -> float:
 
 def compare(
     args: argparse.Namespace, clusters: list[PostgresCluster]
-) -> dict[str, list[tuple[float, float]]]:
+) -> dict[str, list[tuple[float, float, float]]]:
     endpoints = []
     for index, cluster in enumerate(clusters):
         create_table(cluster.url)
@@ -137,14 +159,14 @@ def compare(
     three = Replicas(*endpoints, write_consistency="all")
     rows = make_rows(args.rows)
     truncate(list(backends.values()))
-    timed_write(three, backends, rows[:1000])  # warm up pools and statement caches
+    timed_write(three, backends, rows[:1000], clusters)  # warm up pools and statement caches
 
-    samples: dict[str, list[tuple[float, float]]] = {"1 replica": [], "3 replicas": []}
+    samples: dict[str, list[tuple[float, float, float]]] = {"1 replica": [], "3 replicas": []}
     for round_ in range(args.rounds):
         variants = [("1 replica", one), ("3 replicas", three)]
         for label, replicas in variants if round_ % 2 == 0 else reversed(variants):
             truncate(list(backends.values()))
-            samples[label].append(timed_write(replicas, backends, rows))
+            samples[label].append(timed_write(replicas, backends, rows, clusters))
     return samples
 
 
