@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
+from typing import Generic, TypeVar
 
 from airflow_spof.core.errors import TransientError
 
 _END = object()
+Chunk = TypeVar("Chunk", bound=Sized)
 
 
 class ReplicaStalled(TransientError):
@@ -25,11 +27,14 @@ class SourceFailed(TransientError):
     """The source stream broke; no writer may commit what it got so far."""
 
 
-class FanOut:
-    """One producer thread, one bounded queue per consumer."""
+class FanOut(Generic[Chunk]):
+    """One producer thread, one bounded queue per consumer.
+
+    Chunks are usually ``bytes``; batches of rows work the same way.
+    """
 
     def __init__(
-        self, source: Iterable[bytes], consumers: int, depth: int = 2, stall_timeout: float = 30.0
+        self, source: Iterable[Chunk], consumers: int, depth: int = 2, stall_timeout: float = 30.0
     ) -> None:
         if consumers < 1:
             raise ValueError("fan-out needs at least one consumer")
@@ -42,9 +47,10 @@ class FanOut:
         self._started = threading.Event()
         self._lock = threading.Lock()
         self.bytes_read = 0
+        """The total ``len()`` of the chunks read: bytes, or rows for batches."""
         self.source_error: BaseException | None = None
 
-    def stream(self, index: int) -> Iterator[bytes]:
+    def stream(self, index: int) -> Iterator[Chunk]:
         """The chunks for consumer ``index``; starts the producer on first use."""
         self._start()
         q = self._queues[index]

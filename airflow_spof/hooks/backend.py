@@ -61,7 +61,7 @@ class TableBackend(Protocol):
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a read-only query and return its rows."""
 
-    def upsert(self, rows: Sequence[Row]) -> WriteAck:
+    def upsert(self, rows: Iterable[Row]) -> WriteAck:
         """Insert or update rows by key in one transaction; verified by count and checksum."""
 
     def fingerprints(self) -> dict[tuple[Any, ...], str]:

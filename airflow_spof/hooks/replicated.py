@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,7 +22,7 @@ from airflow_spof import metrics
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.errors import ErrorClass, describe, register_type
 from airflow_spof.core.failover import FailoverPolicy, Validator, failover
-from airflow_spof.core.fanout import FanOut
+from airflow_spof.core.fanout import Chunk, FanOut
 from airflow_spof.core.replication import ConsistencyNotReached, WriteAck, replicate
 from airflow_spof.core.reports import FailoverReport, ReplicationReport
 from airflow_spof.core.state import StateStore
@@ -35,12 +36,14 @@ from airflow_spof.hooks.backend import (
 )
 from airflow_spof.hooks.repair import RepairReport, repair
 from airflow_spof.hooks.shared_digest import DigestedChunks, SharedDigest
-from airflow_spof.hooks.sql_rows import SharedRows
+from airflow_spof.hooks.sql_rows import SharedRows, batches
 from airflow_spof.settings import SpofSettings, circuit_breakers, state_store
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 8 * 1024 * 1024
+ROW_FANOUT_BATCH = 1000
+"""Rows per fan-out item when a one-shot iterable is written to table replicas."""
 Payload = bytes | str | Path | IO[bytes] | Iterable[bytes]
 
 # Too few replicas took a write: another source would not change that.
@@ -132,34 +135,55 @@ class ReplicatedHook(BaseHook):
         The payload is read and hashed once; each replica verifies its copy against that hash.
         """
         self._open_all()
-        index = {ep.name: i for i, ep in enumerate(self.replicas)}
         digest = SharedDigest()
-        fan = FanOut(digest.feed(_chunks(payload)), consumers=len(self.replicas))
+        return self._replicate_stream(
+            digest.feed(_chunks(payload)),
+            lambda ep, chunks: self._object_backend(ep).write(key, DigestedChunks(chunks, digest)),
+            item=key,
+        )
+
+    def write_rows(self, rows: Iterable[Row] | Any, item: str = "rows") -> ReplicationReport:
+        """Upsert rows (a list of dicts, a DataFrame or any iterable of dicts) into every table
+        replica.
+
+        A list or DataFrame is read by every replica, with the checksum of what is sent
+        computed once; each replica checks its read-back against it. Any other iterable
+        may be one-shot (a generator, a cursor), so it is read once and its batches fanned
+        out to the replicas, like an object payload.
+        """
+        self._open_all()
+        if SharedRows.accepts(rows):
+            shared = SharedRows(rows)
+            return self._replicate(lambda ep: self._table_backend(ep).upsert(shared), item=item)
+        return self._replicate_stream(
+            batches(rows, ROW_FANOUT_BATCH),
+            lambda ep, stream: self._table_backend(ep).upsert(chain.from_iterable(stream)),
+            item=item,
+        )
+
+    def _replicate_stream(
+        self,
+        source: Iterable[Chunk],
+        write: Callable[[Endpoint, Iterator[Chunk]], WriteAck],
+        item: str,
+    ) -> ReplicationReport:
+        """Read ``source`` once and feed it to every replica's ``write`` in parallel."""
+        index = {ep.name: i for i, ep in enumerate(self.replicas)}
+        fan = FanOut(source, consumers=len(self.replicas))
 
         def write_one(endpoint: Endpoint) -> WriteAck:
-            stream = DigestedChunks(fan.stream(index[endpoint.name]), digest)
             try:
-                return self._object_backend(endpoint).write(key, stream)
+                return write(endpoint, fan.stream(index[endpoint.name]))
             finally:
                 fan.abandon(index[endpoint.name])
 
         try:
-            return self._replicate(write_one, item=key)
+            return self._replicate(write_one, item=item)
         except ConsistencyNotReached:
             if fan.source_error is not None:
                 # The source broke, not the replicas: let failover judge the source's error.
                 raise fan.source_error from None
             raise
-
-    def write_rows(self, rows: Sequence[Row] | Any, item: str = "rows") -> ReplicationReport:
-        """Upsert rows (list of dicts or a DataFrame) into every table replica.
-
-        The checksum of the rows sent is computed once; each replica checks its read-back
-        against it.
-        """
-        self._open_all()
-        shared: Any = SharedRows(rows) if SharedRows.accepts(rows) else rows
-        return self._replicate(lambda ep: self._table_backend(ep).upsert(shared), item=item)
 
     def _replicate(self, write: Any, item: str) -> ReplicationReport:
         try:

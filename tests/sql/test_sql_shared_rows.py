@@ -100,3 +100,33 @@ def test_a_corrupted_replica_is_still_caught_and_rolled_back(
     assert not pg2.ok and pg2.error_class is ErrorClass.INVALID_DATA
     assert "rolled back" in (pg2.message or "")
     assert (tables.count("pg1"), tables.count("pg2")) == (40, 0)
+
+
+def test_a_one_shot_iterator_reaches_every_replica_whole(
+    tables: Any, rows: Any, store: StateStore
+) -> None:
+    """A generator can be read only once: it is fanned out, not handed to each replica."""
+    data = rows(2500)  # several fan-out batches
+    replicas = Replicas(
+        tables.endpoint("pg1"),
+        tables.endpoint("pg2"),
+        tables.endpoint("lite"),
+        write_consistency="all",
+    )
+    report = hook_for(replicas, store).write_rows(row for row in data)
+    expected = rows_checksum(data)
+    assert [(o.ok, o.checksum, o.size) for o in report.outcomes] == [(True, expected, 2500)] * 3
+    assert [tables.count(db) for db in ("pg1", "pg2", "lite")] == [2500] * 3
+
+
+def test_a_one_shot_iterator_that_breaks_commits_nowhere(
+    tables: Any, rows: Any, store: StateStore
+) -> None:
+    def broken() -> Any:
+        yield from rows(1500)
+        raise ConnectionResetError("source cursor lost")
+
+    replicas = Replicas(tables.endpoint("pg1"), tables.endpoint("lite"), write_consistency="one")
+    with pytest.raises(ConnectionResetError, match="source cursor lost"):
+        hook_for(replicas, store).write_rows(broken())
+    assert (tables.count("pg1"), tables.count("lite")) == (0, 0)
