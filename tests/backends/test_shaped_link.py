@@ -11,10 +11,15 @@ import pytest
 from airflow_spof.testing.moto_region import MotoRegion
 from airflow_spof.testing.shaped_link import ShapedLink
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("tc") or not shutil.which("ip"),
-    reason="network namespaces and tc need root, ip and tc",
-)
+
+@pytest.fixture(autouse=True)
+def _root_with_iproute2() -> None:
+    """A missing prerequisite is an error that says how to get it, never a skip."""
+    if os.geteuid() != 0 or not shutil.which("tc") or not shutil.which("ip"):
+        pytest.fail(
+            "shaped links need root and iproute2's `ip` and `tc`: run as root after "
+            "`apt-get install iproute2` (.ci/run installs it)"
+        )
 
 
 def leftovers() -> tuple[str, str]:
