@@ -19,6 +19,7 @@ separate regions would be: the links, not the one shared CPU, may then be the li
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -194,21 +195,27 @@ def bench_rss() -> list[dict[str, float]]:
 
 
 def main() -> int:
-    what = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "all"
-    if what == "rss-child":
+    if sys.argv[1:2] == ["rss-child"]:
         rss_child()
         return 0
-    wan_mbit = None
-    if "--wan-mbit" in sys.argv:
-        wan_mbit = float(sys.argv[sys.argv.index("--wan-mbit") + 1])
-    if what in ("all", "ratio"):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", nargs="?", choices=["all", "ratio", "rss"], default="all")
+    parser.add_argument(
+        "--wan-mbit",
+        type=float,
+        help="also run (a) with each region behind its own N Mbit/s link (root, ip and tc)",
+    )
+    args = parser.parse_args()
+    if args.what in ("all", "ratio"):
         bench_ratio()
-        if wan_mbit:
-            bench_ratio(wan_mbit)
-    if what in ("all", "rss"):
+        if args.wan_mbit:
+            bench_ratio(args.wan_mbit)
+    if args.what in ("all", "rss"):
         bench_rss()
-    wan = f" --wan-mbit {wan_mbit:g}" if wan_mbit else ""
-    print(f"reproduce: .venv/bin/python benchmarks/bench_s3.py {what}{wan}".rstrip())
+    wan = f" --wan-mbit {args.wan_mbit:g}" if args.wan_mbit else ""
+    print(f"reproduce: .venv/bin/python benchmarks/bench_s3.py {args.what}{wan}")
     return 0
 
 
