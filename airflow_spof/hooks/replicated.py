@@ -34,6 +34,7 @@ from airflow_spof.hooks.backend import (
     Timeouts,
     open_backend,
 )
+from airflow_spof.hooks.objects import clean_key
 from airflow_spof.hooks.repair import RepairReport, repair
 from airflow_spof.hooks.shared_digest import DigestedChunks, SharedDigest
 from airflow_spof.hooks.sql_rows import SharedRows, batches
@@ -133,7 +134,10 @@ class ReplicatedHook(BaseHook):
         """Stream ``payload`` once to every object replica; succeed at the set's consistency.
 
         The payload is read and hashed once; each replica verifies its copy against that hash.
+        The key is normalised first (``a//b`` is ``a/b``), so hints name the key that
+        inventories and repair see; an invalid key fails here, before any replica is asked.
         """
+        key = clean_key(key, self.replicas.name)
         self._open_all()
         digest = SharedDigest()
         return self._replicate_stream(
