@@ -123,10 +123,27 @@ def repair(
             }
             for item in items
         )
-    settled = [h.id for h in hints if h.endpoint not in report.unreachable]
+    settled = [
+        h.id for h in hints if _settled_by(h, backends, holdings, report.unreachable, prefix)
+    ]
     report.hints_resolved = len(settled)
     report.elapsed_ms = (time.monotonic() - started) * 1000
     return report, settled
+
+
+def _settled_by(
+    hint: Hint,
+    backends: Mapping[str, Backend],
+    listed: Mapping[str, Mapping[Hashable, str]],
+    unreachable: Mapping[str, str],
+    prefix: str,
+) -> bool:
+    """Settle a hint only if this run compared and repaired what it names: its replica was
+    listed and reached, and (objects) its key lies under ``prefix``. Dropping any other hint
+    would let a later repair count the stale copy as a vote equal to the agreed one."""
+    if hint.endpoint not in listed or hint.endpoint in unreachable:
+        return False
+    return isinstance(backends[hint.endpoint], TableBackend) or hint.item.startswith(prefix)
 
 
 def _holdings(backend: Backend, prefix: str) -> dict[Hashable, str]:

@@ -7,13 +7,14 @@ which the first-listed replica (the stale one) would win.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from airflow_spof import chaos
-from airflow_spof.core.endpoints import Replicas, fs
+from airflow_spof.core.endpoints import Replicas, fs, sql
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.replicated import ReplicatedHook
 
@@ -54,3 +55,52 @@ def test_a_hint_under_another_spelling_of_the_key_still_protects_the_newer_versi
     assert repaired.converged
     assert (tmp_path / "a" / "logs/day.txt").read_bytes() == b"v2"
     assert (tmp_path / "b" / "logs/day.txt").read_bytes() == b"v2"
+
+
+def test_repair_of_a_prefix_keeps_the_hints_of_items_outside_it(
+    tmp_path: Path, store: StateStore
+) -> None:
+    hook = hook_for(fs_pair(tmp_path), store)
+    hook.write("x/k", b"v1")
+    with chaos.inject("a=down"):
+        hook.write("x/k", b"v2")
+
+    hook.repair(prefix="y/")  # nothing under y/: the hint for x/k was not acted on
+    assert [(h.endpoint, h.item) for h in store.pending_hints(hook.replicas.name)] == [("a", "x/k")]
+
+    hook.repair()
+    assert (tmp_path / "a" / "x/k").read_bytes() == b"v2"
+    assert (tmp_path / "b" / "x/k").read_bytes() == b"v2"
+
+
+def test_hints_of_a_replica_whose_connection_could_not_be_prepared_stay_pending(
+    tmp_path: Path, store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = {name: tmp_path / f"{name}.db" for name in ("a", "b")}
+    for path in paths.values():
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SPOF_AUDIT_A", '{"conn_type": "sqlite", "host": "' + str(paths["a"]) + '"}'
+    )
+    replicas = Replicas(
+        sql("spof_audit_a", table="t", key="id", name="a"),
+        sql(f"sqlite:///{paths['b']}", table="t", key="id", name="b"),
+        write_consistency="one",
+    )
+    hook_for(replicas, store).write_rows([{"id": 1, "v": "v1"}])
+    with chaos.inject("a=down"):
+        hook_for(replicas, store).write_rows([{"id": 1, "v": "v2"}])
+
+    monkeypatch.delenv("AIRFLOW_CONN_SPOF_AUDIT_A")  # a's connection is gone during repair
+    report = hook_for(replicas, store).repair()
+    assert "a" in report.unreachable
+    assert [h.endpoint for h in store.pending_hints(replicas.name)] == ["a"]
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SPOF_AUDIT_A", '{"conn_type": "sqlite", "host": "' + str(paths["a"]) + '"}'
+    )
+    assert hook_for(replicas, store).repair().converged
+    for path in paths.values():
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT id, v FROM t").fetchall() == [(1, "v2")]
