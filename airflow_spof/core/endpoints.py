@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,8 +49,13 @@ class Endpoint:
 
     @property
     def identity(self) -> tuple[str, str | None, str]:
-        """What makes two endpoints the same physical target."""
-        return (self.kind, self.conn_id, self.location)
+        """What makes two endpoints the same physical target.
+
+        A directory has many spellings (``/d/``, ``/d//x``, ``/d/./x``); they are one
+        target, or one disk would count as several acknowledgements.
+        """
+        location = os.path.normpath(self.location) if self.kind == "fs" else self.location
+        return (self.kind, self.conn_id, location)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -50,6 +50,13 @@ def test_duplicate_names_and_duplicate_targets_are_rejected() -> None:
         Replicas(a, s3("aws", bucket="b", region="r2", name="other"))
 
 
+@pytest.mark.parametrize("other", ["/data/replica/", "/data//replica", "/data/./replica"])
+def test_one_directory_spelled_twice_is_one_target(other: str) -> None:
+    """Two spellings of one directory would count one disk as two acknowledgements."""
+    with pytest.raises(ReplicaSetError, match="same target"):
+        Replicas(fs("/data/replica"), fs(other), write_consistency="all")
+
+
 def test_unknown_kind_and_missing_parts_are_rejected() -> None:
     with pytest.raises(ReplicaSetError, match="unknown kind"):
         Endpoint(name="x", kind="ftp")
