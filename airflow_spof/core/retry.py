@@ -24,6 +24,21 @@ class AttemptTimeout(TimeoutError):
     """An attempt did not finish within its time budget."""
 
 
+_attempt = threading.local()
+_NEVER = threading.Event()
+
+
+def abandoned() -> threading.Event:
+    """Set once nobody waits any more for the attempt running on this thread.
+
+    An abandoned attempt keeps running (see :func:`call_with_timeout`); work that
+    would land somewhere, like a copy, checks this before committing, so a late
+    thread cannot overwrite what the next endpoint already delivered.
+    """
+    flag: threading.Event = getattr(_attempt, "abandoned", _NEVER)
+    return flag
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard to try one endpoint before moving to the next."""
@@ -75,8 +90,10 @@ def call_with_timeout(fn: Callable[[], T], timeout: float | None) -> T:
         return fn()
     outcome: dict[str, Any] = {}
     done = threading.Event()
+    gave_up = threading.Event()
 
     def runner() -> None:
+        _attempt.abandoned = gave_up
         try:
             outcome["value"] = fn()
         except BaseException as exc:
@@ -86,6 +103,7 @@ def call_with_timeout(fn: Callable[[], T], timeout: float | None) -> T:
 
     threading.Thread(target=runner, name="spof-attempt", daemon=True).start()
     if not done.wait(timeout):
+        gave_up.set()
         raise AttemptTimeout(f"no answer within {timeout:.3g}s")
     if "error" in outcome:
         raise outcome["error"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
@@ -25,6 +26,7 @@ from airflow_spof.core.failover import FailoverPolicy, Validator, failover
 from airflow_spof.core.fanout import Chunk, FanOut
 from airflow_spof.core.replication import ConsistencyNotReached, WriteAck, replicate
 from airflow_spof.core.reports import FailoverReport, ReplicationReport
+from airflow_spof.core.retry import AttemptTimeout, abandoned
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.backend import (
     Backend,
@@ -226,9 +228,16 @@ class ReplicatedHook(BaseHook):
         """Stream one object from the first healthy source into every destination replica.
 
         A source that breaks mid-stream aborts every destination write (no
-        partial object is committed) and the next source is tried.
+        partial object is committed) and the next source is tried; so does an
+        attempt abandoned at its timeout, so that it cannot land after the next one.
         """
-        return self._failover(lambda ep: destination.write(key, self._object_backend(ep).read(key)))
+
+        def copy_from(endpoint: Endpoint) -> ReplicationReport:
+            gave_up = abandoned()
+            chunks = self._object_backend(endpoint).read(key)
+            return destination.write(key, _until(gave_up, chunks, endpoint.name))
+
+        return self._failover(copy_from)
 
     def _failover(
         self, call: Any, validator: Validator | None = None
@@ -315,6 +324,17 @@ def _task_identity() -> dict[str, Any]:
         "task_id": ti.task_id,
         "map_index": None if map_index in (None, -1) else map_index,
     }
+
+
+def _until(gave_up: threading.Event, chunks: Iterable[bytes], source: str) -> Iterator[bytes]:
+    """``chunks``, unless the attempt was abandoned: then the stream breaks before its end,
+    which aborts every replica write instead of letting a late copy commit."""
+    for chunk in chunks:
+        if gave_up.is_set():
+            break
+        yield chunk
+    if gave_up.is_set():
+        raise AttemptTimeout(f"copy from {source} abandoned at its attempt timeout")
 
 
 def _chunks(payload: Payload, size: int = CHUNK_SIZE) -> Iterator[bytes]:

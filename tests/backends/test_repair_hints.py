@@ -8,6 +8,7 @@ which the first-listed replica (the stale one) would win.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +105,35 @@ def test_hints_of_a_replica_whose_connection_could_not_be_prepared_stay_pending(
     for path in paths.values():
         with sqlite3.connect(path) as db:
             assert db.execute("SELECT id, v FROM t").fetchall() == [(1, "v2")]
+
+
+def test_a_copy_abandoned_at_its_attempt_timeout_never_lands_later(
+    tmp_path: Path, store: StateStore
+) -> None:
+    """copy_to gives up on a slow source and copies from the next one; the abandoned
+    attempt's thread must not then overwrite the destination with the slow source's data."""
+    from airflow_spof.core.failover import FailoverPolicy
+    from airflow_spof.core.retry import RetryPolicy
+
+    for name, content in (("a", b"old"), ("b", b"new")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "k").write_bytes(content)
+    (tmp_path / "dst").mkdir()
+    sources = ReplicatedHook(
+        Replicas(fs(str(tmp_path / "a"), name="a"), fs(str(tmp_path / "b"), name="b")),
+        store=store,
+        event_context={},
+        failover_policy=FailoverPolicy(retry=RetryPolicy(attempts=1, attempt_timeout=0.3)),
+    )
+    destination = hook_for(Replicas(fs(str(tmp_path / "dst"), name="dst")), store)
+    before = set(threading.enumerate())
+
+    with chaos.inject("a=slow:0.6s"):
+        _, failover = sources.copy_to("k", destination)
+        assert failover.served_by == "b"
+        assert (tmp_path / "dst" / "k").read_bytes() == b"new"
+        for thread in set(threading.enumerate()) - before:  # the abandoned attempt
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+
+    assert (tmp_path / "dst" / "k").read_bytes() == b"new"
