@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_spof.core.errors import InvalidData
+from airflow_spof.core.errors import InvalidData, PermanentError
 
 ExpectationSpec = Mapping[str, Any] | Any  # {"type": ..., "kwargs": {...}} or a gx Expectation
 
@@ -24,6 +24,10 @@ class QualityGateFailed(InvalidData):
         failed = ", ".join(f"{f['type']}({f['column'] or ''})" for f in summary["failed"])
         super().__init__(f"quality gate rejected the data: {failed}")
         self.summary = summary
+
+
+class QualityGateMisconfigured(PermanentError):
+    """The expectations themselves are wrong (unknown type, bad kwargs): no source is to blame."""
 
 
 _lock = threading.Lock()
@@ -73,14 +77,22 @@ class QualityGate:
         with _lock:
             context = _context()
             name = f"spof_{next(_names)}"
+            try:
+                suite = self._suite(name)
+            except Exception as exc:  # a typo in the DAG must not count against endpoints
+                raise QualityGateMisconfigured(
+                    f"quality gate expectations are invalid: {type(exc).__name__}: {exc}"
+                ) from None
             source = context.data_sources.add_pandas(name)
-            batch = (
-                source.add_dataframe_asset("data")
-                .add_batch_definition_whole_dataframe("all")
-                .get_batch(batch_parameters={"dataframe": frame})
-            )
-            result = batch.validate(self._suite(name))
-            context.data_sources.delete(name)
+            try:
+                batch = (
+                    source.add_dataframe_asset("data")
+                    .add_batch_definition_whole_dataframe("all")
+                    .get_batch(batch_parameters={"dataframe": frame})
+                )
+                result = batch.validate(suite)
+            finally:
+                context.data_sources.delete(name)
         summary = {
             "success": bool(result.success),
             "evaluated": result.statistics["evaluated_expectations"],
