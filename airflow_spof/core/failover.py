@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from airflow_spof.core.breaker import Admission, BreakerStatus, CircuitBreakers
 from airflow_spof.core.errors import ErrorClass, InvalidData, SpofError, classify, describe
 from airflow_spof.core.reports import Attempt, FailoverReport
-from airflow_spof.core.retry import RetryPolicy, call_with_timeout
+from airflow_spof.core.retry import Abandoned, AttemptTimeout, RetryPolicy, call_with_timeout
 from airflow_spof.core.state import Health
 
 E = TypeVar("E")
@@ -104,16 +104,21 @@ class _Run(Generic[E, T]):
         status = self.statuses.get(_name(endpoint))
         return (status.last_failure_at or 0.0) if status else 0.0
 
-    def attempt(self, endpoint: E, hedged: bool = False) -> T:
-        """Try one endpoint with retries; record each try; raise its last error."""
+    def attempt(self, endpoint: E, hedged: bool = False, abandon: Abandoned | None = None) -> T:
+        """Try one endpoint with retries; record each try; raise its last error.
+
+        Once ``abandon`` is set (another hedged attempt won) no further try starts.
+        """
         name = _name(endpoint)
         retrying = self.policy.retry.retrying(self.deadline)
         for try_ in retrying:
+            if abandon is not None and abandon.is_set():
+                raise AttemptTimeout(f"{name}: abandoned, another endpoint answered first")
             with try_:
                 started = time.monotonic()
                 try:
                     timeout = _min_timeout(self.policy.retry.attempt_timeout, self.remaining())
-                    value = call_with_timeout(lambda: self.call(endpoint), timeout)
+                    value = call_with_timeout(lambda: self.call(endpoint), timeout, abandon)
                     quality = self.validator(value) if self.validator else None
                 except BaseException as exc:
                     error_class = classify(exc)
@@ -225,16 +230,23 @@ def _sequential(run: _Run[E, T]) -> T:
 
 
 def _hedged(run: _Run[E, T], hedge_after: float) -> T:
-    """Start the next endpoint whenever the running ones stay silent for ``hedge_after``."""
+    """Start the next endpoint whenever the running ones stay silent for ``hedge_after``.
+
+    Attempts still running when this returns or raises are told they are abandoned, so
+    one that would land somewhere (a copy) aborts instead of overwriting the winner's.
+    """
     candidates = run.admitted()
     pool = cf.ThreadPoolExecutor(max_workers=len(run.endpoints), thread_name_prefix="spof-hedge")
     running: dict[cf.Future[T], E] = {}
+    flags: dict[cf.Future[T], Abandoned] = {}
 
     def launch(hedged: bool) -> bool:
         endpoint = next(candidates, None)
         if endpoint is None:
             return False
-        running[pool.submit(run.attempt, endpoint, hedged)] = endpoint
+        flag = Abandoned()
+        future = pool.submit(run.attempt, endpoint, hedged, flag)
+        running[future], flags[future] = endpoint, flag
         return True
 
     try:
@@ -260,6 +272,8 @@ def _hedged(run: _Run[E, T], hedge_after: float) -> T:
                 launch(hedged=False)
         raise AllEndpointsFailed(run.report)
     finally:
+        for future in running:
+            flags[future].set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -24,18 +24,34 @@ class AttemptTimeout(TimeoutError):
     """An attempt did not finish within its time budget."""
 
 
+class Abandoned:
+    """Set once nobody waits any more for an attempt: its timeout passed, or (hedging)
+    another attempt already won. Also set when an enclosing attempt's flag is set, so one
+    check covers both reasons."""
+
+    def __init__(self, enclosing: Abandoned | None = None) -> None:
+        self._event = threading.Event()
+        self._enclosing = enclosing
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self._enclosing is not None and self._enclosing.is_set())
+
+
 _attempt = threading.local()
-_NEVER = threading.Event()
+_NEVER = Abandoned()
 
 
-def abandoned() -> threading.Event:
-    """Set once nobody waits any more for the attempt running on this thread.
+def abandoned() -> Abandoned:
+    """The flag of the attempt running on this thread.
 
     An abandoned attempt keeps running (see :func:`call_with_timeout`); work that
     would land somewhere, like a copy, checks this before committing, so a late
-    thread cannot overwrite what the next endpoint already delivered.
+    thread cannot overwrite what another endpoint already delivered.
     """
-    flag: threading.Event = getattr(_attempt, "abandoned", _NEVER)
+    flag: Abandoned = getattr(_attempt, "abandoned", _NEVER)
     return flag
 
 
@@ -79,18 +95,27 @@ class _StopAtDeadline(tenacity.stop.stop_base):
         return time.monotonic() + (retry_state.upcoming_sleep or 0.0) >= self.deadline
 
 
-def call_with_timeout(fn: Callable[[], T], timeout: float | None) -> T:
+def call_with_timeout(
+    fn: Callable[[], T], timeout: float | None, abandon: Abandoned | None = None
+) -> T:
     """Call ``fn``; raise :class:`AttemptTimeout` if it has not returned in ``timeout`` s.
 
     The call runs on a daemon thread that is abandoned on timeout: Python
     cannot interrupt a thread blocked in a socket read, and the task must
     move on to the next endpoint now rather than when the kernel gives up.
+    ``abandon`` lets the caller abandon the call for its own reasons (a hedged
+    attempt that lost); ``fn`` sees either reason through :func:`abandoned`.
     """
+    gave_up = Abandoned(abandon)
     if timeout is None:
-        return fn()
+        previous = getattr(_attempt, "abandoned", _NEVER)
+        _attempt.abandoned = gave_up
+        try:
+            return fn()
+        finally:
+            _attempt.abandoned = previous
     outcome: dict[str, Any] = {}
     done = threading.Event()
-    gave_up = threading.Event()
 
     def runner() -> None:
         _attempt.abandoned = gave_up

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
@@ -26,7 +25,7 @@ from airflow_spof.core.failover import FailoverPolicy, Validator, failover
 from airflow_spof.core.fanout import Chunk, FanOut
 from airflow_spof.core.replication import ConsistencyNotReached, WriteAck, replicate
 from airflow_spof.core.reports import FailoverReport, ReplicationReport
-from airflow_spof.core.retry import AttemptTimeout, abandoned
+from airflow_spof.core.retry import Abandoned, AttemptTimeout, abandoned
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.backend import (
     Backend,
@@ -229,7 +228,8 @@ class ReplicatedHook(BaseHook):
 
         A source that breaks mid-stream aborts every destination write (no
         partial object is committed) and the next source is tried; so does an
-        attempt abandoned at its timeout, so that it cannot land after the next one.
+        attempt abandoned at its timeout or beaten by a hedged one, so that it cannot
+        land after the copy that was reported.
         """
 
         def copy_from(endpoint: Endpoint) -> ReplicationReport:
@@ -326,7 +326,7 @@ def _task_identity() -> dict[str, Any]:
     }
 
 
-def _until(gave_up: threading.Event, chunks: Iterable[bytes], source: str) -> Iterator[bytes]:
+def _until(gave_up: Abandoned, chunks: Iterable[bytes], source: str) -> Iterator[bytes]:
     """``chunks``, unless the attempt was abandoned: then the stream breaks before its end,
     which aborts every replica write instead of letting a late copy commit."""
     for chunk in chunks:
@@ -334,7 +334,9 @@ def _until(gave_up: threading.Event, chunks: Iterable[bytes], source: str) -> It
             break
         yield chunk
     if gave_up.is_set():
-        raise AttemptTimeout(f"copy from {source} abandoned at its attempt timeout")
+        raise AttemptTimeout(
+            f"copy from {source} abandoned: its attempt timed out or another source answered"
+        )
 
 
 def _chunks(payload: Payload, size: int = CHUNK_SIZE) -> Iterator[bytes]:

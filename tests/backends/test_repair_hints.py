@@ -137,3 +137,35 @@ def test_a_copy_abandoned_at_its_attempt_timeout_never_lands_later(
             assert not thread.is_alive()
 
     assert (tmp_path / "dst" / "k").read_bytes() == b"new"
+
+
+def test_a_copy_that_loses_the_hedge_race_never_lands_later(
+    tmp_path: Path, store: StateStore
+) -> None:
+    """With hedging, the slow first source keeps running after the hedged one wins; its
+    copy must not then overwrite the destination with the losing source's data."""
+    from airflow_spof.core.failover import FailoverPolicy
+    from airflow_spof.core.retry import RetryPolicy
+
+    for name, content in (("a", b"old"), ("b", b"new")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "k").write_bytes(content)
+    (tmp_path / "dst").mkdir()
+    sources = ReplicatedHook(
+        Replicas(fs(str(tmp_path / "a"), name="a"), fs(str(tmp_path / "b"), name="b")),
+        store=store,
+        event_context={},
+        failover_policy=FailoverPolicy(retry=RetryPolicy(attempts=1), hedge_after=0.2),
+    )
+    destination = hook_for(Replicas(fs(str(tmp_path / "dst"), name="dst")), store)
+    before = set(threading.enumerate())
+
+    with chaos.inject("a=slow:0.6s"):
+        _, failover = sources.copy_to("k", destination)
+        assert failover.served_by == "b"
+        assert (tmp_path / "dst" / "k").read_bytes() == b"new"
+        for thread in set(threading.enumerate()) - before:  # the losing attempt
+            thread.join(timeout=10)
+            assert not thread.is_alive()
+
+    assert (tmp_path / "dst" / "k").read_bytes() == b"new"
