@@ -62,6 +62,8 @@ hints = sa.Table(
     sa.Column("item", sa.String(1024), nullable=False),
     sa.Column("reason", sa.String(500), nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Bumped by every further miss of the item; repair settles only the version it read.
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.UniqueConstraint("replica_set", "endpoint", "item", name="uq_spof_hint"),
 )
 
@@ -91,6 +93,7 @@ class Hint:
     item: str
     reason: str | None
     created_at: float
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class StateStore:
             with self._lock:
                 if not self._schema_ready:
                     metadata.create_all(self.engine, checkfirst=True)
+                    _add_hint_version(self.engine)
                     self._schema_ready = True
 
     def run(self, work: Callable[[Connection], T], default: T) -> T:
@@ -220,6 +224,17 @@ class StateStore:
     # -- hints ----------------------------------------------------------------
 
     def add_hint(self, replica_set: str, endpoint: str, item: str, reason: str = "") -> bool:
+        """Record that ``endpoint`` missed a write of ``item``.
+
+        A further miss of the same item bumps the existing hint's version (its
+        ``created_at`` stays the oldest miss), so a repair that read the older version
+        cannot settle this one.
+        """
+        key = (
+            (hints.c.replica_set == replica_set)
+            & (hints.c.endpoint == endpoint)
+            & (hints.c.item == item)
+        )
         row = {
             "replica_set": replica_set,
             "endpoint": endpoint,
@@ -227,9 +242,11 @@ class StateStore:
             "reason": reason[:500],
             "created_at": time.time(),
         }
+        bump = sa.update(hints).where(key).values(version=hints.c.version + 1, reason=row["reason"])
 
         def work(conn: Connection) -> bool:
-            _insert_ignoring_race(conn, hints, row)
+            if not conn.execute(bump).rowcount and not _insert_ignoring_race(conn, hints, row):
+                conn.execute(bump)  # another process inserted it first
             return True
 
         return self.run(work, False)
@@ -240,13 +257,20 @@ class StateStore:
             query = query.where(hints.c.replica_set == replica_set)
         return self.run(lambda conn: [Hint(**r) for r in conn.execute(query).mappings()], [])
 
-    def resolve_hints(self, ids: Iterable[int]) -> int:
-        id_list = list(ids)
-        if not id_list:
-            return 0
-        return self.run(
-            lambda conn: conn.execute(sa.delete(hints).where(hints.c.id.in_(id_list))).rowcount, 0
-        )
+    def resolve_hints(self, settled: Iterable[Hint]) -> int:
+        """Delete hints a repair acted on, unless a write missed their item again since the
+        repair read them (a newer version): that miss still needs repairing."""
+        found = list(settled)
+
+        def work(conn: Connection) -> int:
+            return sum(
+                conn.execute(
+                    sa.delete(hints).where(hints.c.id == h.id, hints.c.version == h.version)
+                ).rowcount
+                for h in found
+            )
+
+        return self.run(work, 0) if found else 0
 
     # -- events ---------------------------------------------------------------
 
@@ -296,10 +320,21 @@ def read_health(conn: Connection, endpoints: list[str]) -> dict[str, Health]:
     return {row["endpoint"]: Health(**row) for row in rows}
 
 
-def _insert_ignoring_race(conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
-    """Insert a row unless another process inserted the same key first."""
+def _insert_ignoring_race(conn: Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+    """Insert a row unless another process inserted the same key first; True if inserted."""
     try:
         with conn.begin_nested():
             conn.execute(sa.insert(table).values(**row))
     except IntegrityError:
-        pass
+        return False
+    return True
+
+
+def _add_hint_version(engine: Engine) -> None:
+    """Give a hints table created before hints had versions its ``version`` column."""
+    if "version" in {c["name"] for c in sa.inspect(engine).get_columns(hints.name)}:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(f"ALTER TABLE {hints.name} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        )

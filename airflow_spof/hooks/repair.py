@@ -90,8 +90,8 @@ def repair(
     hints: Sequence[Hint],
     prefix: str = "",
     secrets: Sequence[str] = (),
-) -> tuple[RepairReport, list[int]]:
-    """Converge the replicas; return the report and the ids of hints now settled."""
+) -> tuple[RepairReport, list[Hint]]:
+    """Converge the replicas; return the report and the hints now settled."""
     started = time.monotonic()
     report = RepairReport(replica_set=name)
     holdings: dict[str, dict[Hashable, str]] = {}
@@ -123,9 +123,7 @@ def repair(
             }
             for item in items
         )
-    settled = [
-        h.id for h in hints if _settled_by(h, backends, holdings, report.unreachable, prefix)
-    ]
+    settled = [h for h in hints if _settled_by(h, backends, holdings, report.unreachable, prefix)]
     report.hints_resolved = len(settled)
     report.elapsed_ms = (time.monotonic() - started) * 1000
     return report, settled

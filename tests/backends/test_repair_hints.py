@@ -169,3 +169,32 @@ def test_a_copy_that_loses_the_hedge_race_never_lands_later(
             assert not thread.is_alive()
 
     assert (tmp_path / "dst" / "k").read_bytes() == b"new"
+
+
+def test_a_write_missed_again_while_repair_runs_keeps_its_hint(
+    tmp_path: Path, store: StateStore
+) -> None:
+    """A hint is one row per (set, endpoint, item). If the replica misses the item again after
+    repair read its hints but before repair settles them, settling must not drop that newer
+    miss: with no hint left, the next repair would see a tie and the stale copy, listed
+    first, would overwrite the acknowledged one."""
+    from airflow_spof.hooks.repair import repair
+
+    hook = hook_for(fs_pair(tmp_path), store)
+    hook.write("k", b"v1")
+    with chaos.inject("a=down"):
+        hook.write("k", b"v2")
+    backends = {ep.name: hook.backend(ep) for ep in hook.replicas}
+
+    # ReplicatedHook.repair, phase by phase: read the hints, converge, then settle.
+    hints = store.pending_hints(hook.replicas.name)
+    report, settled = repair(hook.replicas.name, backends, list(hook.replicas), hints)
+    assert report.converged and (tmp_path / "a" / "k").read_bytes() == b"v2"
+    with chaos.inject("a=down"):  # the same item misses "a" again before repair settles
+        assert hook.write("k", b"v3").lagging == ["a"]
+    store.resolve_hints(settled)
+
+    assert [(h.endpoint, h.item) for h in store.pending_hints(hook.replicas.name)] == [("a", "k")]
+    assert hook.repair().converged
+    assert (tmp_path / "a" / "k").read_bytes() == b"v3"
+    assert (tmp_path / "b" / "k").read_bytes() == b"v3"

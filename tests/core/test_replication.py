@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,3 +96,69 @@ def test_reached_exactly_when_acks_meet_w(n: int, data) -> None:
     else:
         with pytest.raises(ConsistencyNotReached):
             replicate(reps, writer(failing), item="k")
+
+
+def _fresh_postgres_db(postgres, name: str) -> str:
+    engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_hint_missed_again_after_it_was_read_is_not_settled(
+    backend: str, request: pytest.FixtureRequest, tmp_path
+) -> None:
+    """Repair settles the hints it read; a further miss of the same item since then is a
+    newer version of the one hint row and must stay pending, with the oldest miss's age."""
+    url = (
+        f"sqlite:///{tmp_path / 'hints.db'}"
+        if backend == "sqlite"
+        else _fresh_postgres_db(request.getfixturevalue("postgres"), "hints")
+    )
+    store = StateStore.from_url(url)
+    try:
+        store.add_hint("orders", "fs:/r1", "k", "refused")
+        [read] = store.pending_hints("orders")
+        store.add_hint("orders", "fs:/r1", "k", "refused again")
+
+        assert store.resolve_hints([read]) == 0
+        [pending] = store.pending_hints("orders")
+        assert (pending.id, pending.created_at) == (read.id, read.created_at)
+        assert pending.version > read.version and pending.reason == "refused again"
+        assert store.resolve_hints([pending]) == 1
+        assert store.pending_hints("orders") == []
+    finally:
+        store.dispose()
+
+
+def test_a_hints_table_from_before_versions_gets_its_version_column(tmp_path) -> None:
+    """A state store created by an earlier release keeps recording and settling hints."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE spof_hints (id INTEGER PRIMARY KEY, replica_set VARCHAR(512) NOT"
+                " NULL, endpoint VARCHAR(512) NOT NULL, item VARCHAR(1024) NOT NULL, reason"
+                " VARCHAR(500), created_at FLOAT NOT NULL, CONSTRAINT uq_spof_hint UNIQUE"
+                " (replica_set, endpoint, item))"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO spof_hints (replica_set, endpoint, item, reason, created_at)"
+                " VALUES ('orders', 'fs:/r1', 'old', 'refused', 1.0)"
+            )
+        )
+    engine.dispose()
+    store = StateStore.from_url(url)
+    try:
+        store.add_hint("orders", "fs:/r1", "new", "refused")
+        hints = store.pending_hints("orders")
+        assert [(h.item, h.version) for h in hints] == [("old", 1), ("new", 1)]
+        assert store.resolve_hints(hints) == 2
+    finally:
+        store.dispose()
