@@ -16,6 +16,8 @@ import pytest
 
 from airflow_spof import chaos
 from airflow_spof.core.endpoints import Replicas, fs, sql
+from airflow_spof.core.failover import FailoverPolicy
+from airflow_spof.core.retry import RetryPolicy
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.replicated import ReplicatedHook
 
@@ -107,14 +109,25 @@ def test_hints_of_a_replica_whose_connection_could_not_be_prepared_stay_pending(
             assert db.execute("SELECT id, v FROM t").fetchall() == [(1, "v2")]
 
 
-def test_a_copy_abandoned_at_its_attempt_timeout_never_lands_later(
-    tmp_path: Path, store: StateStore
+@pytest.mark.parametrize(
+    "policy",
+    [
+        pytest.param(
+            FailoverPolicy(retry=RetryPolicy(attempts=1, attempt_timeout=0.3)),
+            id="abandoned-at-its-attempt-timeout",
+        ),
+        pytest.param(
+            FailoverPolicy(retry=RetryPolicy(attempts=1), hedge_after=0.2),
+            id="lost-the-hedge-race",
+        ),
+    ],
+)
+def test_a_copy_given_up_on_never_lands_later(
+    tmp_path: Path, store: StateStore, policy: FailoverPolicy
 ) -> None:
-    """copy_to gives up on a slow source and copies from the next one; the abandoned
-    attempt's thread must not then overwrite the destination with the slow source's data."""
-    from airflow_spof.core.failover import FailoverPolicy
-    from airflow_spof.core.retry import RetryPolicy
-
+    """copy_to gives up on the slow first source (at its attempt timeout, or when a hedged
+    attempt on the next source wins) and copies from the next one; the attempt left running
+    must not then overwrite the destination with the slow source's data."""
     for name, content in (("a", b"old"), ("b", b"new")):
         (tmp_path / name).mkdir()
         (tmp_path / name / "k").write_bytes(content)
@@ -123,7 +136,7 @@ def test_a_copy_abandoned_at_its_attempt_timeout_never_lands_later(
         Replicas(fs(str(tmp_path / "a"), name="a"), fs(str(tmp_path / "b"), name="b")),
         store=store,
         event_context={},
-        failover_policy=FailoverPolicy(retry=RetryPolicy(attempts=1, attempt_timeout=0.3)),
+        failover_policy=policy,
     )
     destination = hook_for(Replicas(fs(str(tmp_path / "dst"), name="dst")), store)
     before = set(threading.enumerate())
@@ -132,39 +145,7 @@ def test_a_copy_abandoned_at_its_attempt_timeout_never_lands_later(
         _, failover = sources.copy_to("k", destination)
         assert failover.served_by == "b"
         assert (tmp_path / "dst" / "k").read_bytes() == b"new"
-        for thread in set(threading.enumerate()) - before:  # the abandoned attempt
-            thread.join(timeout=10)
-            assert not thread.is_alive()
-
-    assert (tmp_path / "dst" / "k").read_bytes() == b"new"
-
-
-def test_a_copy_that_loses_the_hedge_race_never_lands_later(
-    tmp_path: Path, store: StateStore
-) -> None:
-    """With hedging, the slow first source keeps running after the hedged one wins; its
-    copy must not then overwrite the destination with the losing source's data."""
-    from airflow_spof.core.failover import FailoverPolicy
-    from airflow_spof.core.retry import RetryPolicy
-
-    for name, content in (("a", b"old"), ("b", b"new")):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "k").write_bytes(content)
-    (tmp_path / "dst").mkdir()
-    sources = ReplicatedHook(
-        Replicas(fs(str(tmp_path / "a"), name="a"), fs(str(tmp_path / "b"), name="b")),
-        store=store,
-        event_context={},
-        failover_policy=FailoverPolicy(retry=RetryPolicy(attempts=1), hedge_after=0.2),
-    )
-    destination = hook_for(Replicas(fs(str(tmp_path / "dst"), name="dst")), store)
-    before = set(threading.enumerate())
-
-    with chaos.inject("a=slow:0.6s"):
-        _, failover = sources.copy_to("k", destination)
-        assert failover.served_by == "b"
-        assert (tmp_path / "dst" / "k").read_bytes() == b"new"
-        for thread in set(threading.enumerate()) - before:  # the losing attempt
+        for thread in set(threading.enumerate()) - before:  # the attempt given up on
             thread.join(timeout=10)
             assert not thread.is_alive()
 
