@@ -13,7 +13,7 @@ class Attempt:
     """One try of one endpoint during a failover read."""
 
     endpoint: str
-    outcome: str  # "ok" | "failed" | "skipped"
+    outcome: str  # "ok" | "failed" | "skipped" ("running" only while a try is under way)
     latency_ms: float = 0.0
     error_class: ErrorClass | None = None
     message: str = ""
@@ -50,8 +50,10 @@ class FailoverReport:
         """Endpoints passed over before the one that served, in order."""
         seen: list[str] = []
         for attempt in self.attempts:
-            if attempt.endpoint == self.served_by and attempt.outcome == "ok":
-                break
+            if attempt.endpoint == self.served_by:
+                if attempt.outcome == "ok":
+                    break
+                continue  # retried, then served: not passed over
             if attempt.endpoint not in seen:
                 seen.append(attempt.endpoint)
         return seen

@@ -203,3 +203,23 @@ def test_first_good_endpoint_in_order_serves(pattern: list[str]) -> None:
     assert value == good[0] and report.served_by == good[0]
     assert calls == names[: names.index(good[0]) + 1]
     assert report.fallback_from == names[: names.index(good[0])]
+
+
+def test_a_retry_that_succeeds_on_the_same_endpoint_is_no_fallback() -> None:
+    """An endpoint that served after a retry was not passed over; one retried before the
+    next endpoint served was, once."""
+    failures = iter([TimeoutError("slow"), None])
+
+    def flaky(endpoint: str) -> str:
+        error = next(failures)
+        if error:
+            raise error
+        return endpoint
+
+    _, report = failover(["a", "b"], flaky)
+    assert report.served_by == "a" and not report.fell_back
+    assert report.fallback_from == []
+
+    call, _ = serve({"a": TimeoutError("t"), "b": TimeoutError("t"), "c": "c"})
+    _, report = failover(["a", "b", "c"], call)
+    assert report.fallback_from == ["a", "b"]
