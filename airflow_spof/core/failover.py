@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ E = TypeVar("E")
 T = TypeVar("T")
 
 Validator = Callable[[Any], "Mapping[str, Any] | None"]
+RUNNING = "running"  # an attempt's outcome until it answers or is given up on
 
 
 class AllEndpointsFailed(SpofError):
@@ -68,6 +70,8 @@ class _Run(Generic[E, T]):
     deadline: float | None
     on_event: Callable[..., None] | None
     held_back: list[E] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _began: dict[int, float] = field(default_factory=dict)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -116,30 +120,55 @@ class _Run(Generic[E, T]):
                 raise AttemptTimeout(f"{name}: abandoned, another endpoint answered first")
             with try_:
                 started = time.monotonic()
+                record = self._started(name, hedged, started)
                 try:
                     timeout = _min_timeout(self.policy.retry.attempt_timeout, self.remaining())
                     value = call_with_timeout(lambda: self.call(endpoint), timeout, abandon)
                     quality = self.validator(value) if self.validator else None
                 except BaseException as exc:
                     error_class = classify(exc)
-                    self.report.attempts.append(
-                        Attempt(
-                            name,
-                            "failed",
-                            _ms(started),
-                            error_class,
-                            describe(exc, self.secrets),
-                            hedged,
-                        )
-                    )
-                    if error_class is ErrorClass.INVALID_DATA and isinstance(exc, InvalidData):
-                        self.report.quality = getattr(exc, "summary", None) or self.report.quality
+                    message = describe(exc, self.secrets)
+                    with self._lock:
+                        settled = self._settle(record, "failed", error_class, message)
+                        if settled and isinstance(exc, InvalidData):
+                            summary = getattr(exc, "summary", None)
+                            self.report.quality = summary or self.report.quality
                     raise
-                self.report.attempts.append(Attempt(name, "ok", _ms(started), hedged=hedged))
-                if quality is not None:
-                    self.report.quality = dict(quality)
+                with self._lock:
+                    if self._settle(record, "ok") and quality is not None:
+                        self.report.quality = dict(quality)
                 return value
         raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    def _started(self, name: str, hedged: bool, started: float) -> Attempt:
+        """Record a try when it starts, so the report lists tries in the order they began
+        (with hedging, the primary first even when the hedged try answers before it)."""
+        record = Attempt(name, RUNNING, hedged=hedged)
+        with self._lock:
+            self.report.attempts.append(record)
+            self._began[id(record)] = started
+        return record
+
+    def _settle(
+        self,
+        record: Attempt,
+        outcome: str,
+        error_class: ErrorClass | None = None,
+        message: str = "",
+    ) -> bool:
+        """Fill in a running try's result (caller holds the lock); False when it was already
+        given up on, so a late answer cannot rewrite a report that was returned."""
+        if record.outcome != RUNNING:
+            return False
+        record.outcome, record.error_class, record.message = outcome, error_class, message
+        record.latency_ms = _ms(self._began.pop(id(record)))
+        return True
+
+    def give_up_running(self, why: str) -> None:
+        """Mark the tries still running as failed with ``why``: nobody waits for them now."""
+        with self._lock:
+            for record in self.report.attempts:
+                self._settle(record, "failed", None, f"abandoned: {why}")
 
     def succeeded(self, endpoint: E) -> None:
         if self.breakers is not None:
@@ -274,6 +303,8 @@ def _hedged(run: _Run[E, T], hedge_after: float) -> T:
     finally:
         for future in running:
             flags[future].set()
+        winner = run.report.served_by
+        run.give_up_running(f"{winner} answered first" if winner else "the read gave up")
         pool.shutdown(wait=False, cancel_futures=True)
 
 

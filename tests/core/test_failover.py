@@ -205,6 +205,38 @@ def test_first_good_endpoint_in_order_serves(pattern: list[str]) -> None:
     assert report.fallback_from == names[: names.index(good[0])]
 
 
+def test_a_hedged_win_reports_the_slow_primary_it_passed_over() -> None:
+    """The hedged endpoint answers first: the report must say the read fell back from the slow
+    primary (attempts in the order started, a failover event emitted), and must not change
+    after it was returned when the abandoned primary finishes later."""
+    release, finished = threading.Event(), threading.Event()
+
+    def call(endpoint: str) -> str:
+        if endpoint == "a":
+            release.wait(30)
+            finished.set()
+        return endpoint
+
+    events: list[tuple[str, dict]] = []
+    policy = FailoverPolicy(retry=RetryPolicy(attempts=1), hedge_after=0.05)
+    try:
+        value, report = failover(
+            ["a", "b"], call, policy=policy, on_event=lambda k, **kw: events.append((k, kw))
+        )
+    finally:
+        release.set()
+    assert value == "b"
+    assert [(a.endpoint, a.outcome) for a in report.attempts] == [("a", "failed"), ("b", "ok")]
+    assert "b answered first" in report.attempts[0].message
+    assert report.fell_back and report.fallback_from == ["a"]
+    assert [kind for kind, _ in events] == ["failover"]
+    snapshot = report.to_dict()
+    assert finished.wait(10)
+    for thread in [t for t in threading.enumerate() if t.name.startswith("spof-hedge")]:
+        thread.join(timeout=10)
+    assert report.to_dict() == snapshot
+
+
 def test_a_retry_that_succeeds_on_the_same_endpoint_is_no_fallback() -> None:
     """An endpoint that served after a retry was not passed over; one retried before the
     next endpoint served was, once."""
