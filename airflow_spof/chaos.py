@@ -98,7 +98,7 @@ def parse_faults(text: str | Iterable[str] | None) -> tuple[Fault, ...]:
 
 
 _injected: list[Fault] = []
-_variable_cache: tuple[float, tuple[Fault, ...]] = (0.0, ())
+_variable_cache: tuple[float, str | None] = (0.0, None)
 
 
 @contextlib.contextmanager
@@ -118,23 +118,25 @@ def active_faults() -> tuple[Fault, ...]:
 
 
 def _variable_faults() -> tuple[Fault, ...]:
-    """Faults from the Airflow Variable, cached briefly: a drill flips it on a live system."""
-    global _variable_cache
-    fetched_at, faults = _variable_cache
-    if time.monotonic() - fetched_at < _VARIABLE_TTL:
-        return faults
-    text: Any = None
-    if os.environ.get("AIRFLOW__SPOF__CHAOS_VARIABLE", "true").lower() != "false":
-        with contextlib.suppress(Exception):  # outside a task there is no Variable API
-            from airflow.sdk import Variable
+    """Faults from the Airflow Variable, cached briefly: a drill flips it on a live system.
 
-            text = Variable.get(FAULTS_VARIABLE, default=None)
+    A spec that does not parse raises, as it does from the environment: ignoring it would
+    run the drill with no fault and let it pass.
+    """
+    global _variable_cache
+    fetched_at, text = _variable_cache
+    if time.monotonic() - fetched_at >= _VARIABLE_TTL:
+        text = None
+        if os.environ.get("AIRFLOW__SPOF__CHAOS_VARIABLE", "true").lower() != "false":
+            with contextlib.suppress(Exception):  # outside a task there is no Variable API
+                from airflow.sdk import Variable
+
+                text = Variable.get(FAULTS_VARIABLE, default=None)
+        _variable_cache = (time.monotonic(), text)
     try:
-        faults = parse_faults(text)
-    except FaultSyntaxError:
-        faults = ()
-    _variable_cache = (time.monotonic(), faults)
-    return faults
+        return parse_faults(text)
+    except FaultSyntaxError as exc:
+        raise FaultSyntaxError(f"Airflow Variable {FAULTS_VARIABLE}: {exc}") from None
 
 
 def faults_for(endpoint: Endpoint) -> list[Fault]:
