@@ -38,12 +38,24 @@ def _operational(viewer: Viewer) -> None:
         )
 
 
+MAX_MAP_INDEX = 2**31 - 1  # Airflow's map_index is a 32-bit INTEGER column
+
+
 def _map_index(value: str) -> int:
-    """The UI leaves ``{MAP_INDEX}`` unfilled on unmapped tasks: anything non-numeric is -1."""
+    """The UI leaves ``{MAP_INDEX}`` unfilled on unmapped tasks: anything non-numeric is -1.
+
+    A number no task can have is a 422: passed on, it overflows the database driver (500).
+    """
     try:
-        return int(value)
+        index = int(value)
     except ValueError:
         return -1
+    if not -1 <= index <= MAX_MAP_INDEX:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"map_index {value!r} out of range: expected -1 to {MAX_MAP_INDEX}",
+        )
+    return index
 
 
 def _kinds(kind: str | None) -> tuple[str, ...] | None:
