@@ -15,6 +15,7 @@ Airflow Variable ``spof_faults`` (for drills on a running deployment).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import time
@@ -29,6 +30,8 @@ FAULTS_ENV = "AIRFLOW_SPOF_FAULTS"
 FAULTS_VARIABLE = "spof_faults"
 KINDS = ("down", "hang", "slow", "error", "corrupt")
 _VARIABLE_TTL = 10.0
+
+log = logging.getLogger(__name__)
 
 
 class FaultSyntaxError(ValueError):
@@ -98,7 +101,7 @@ def parse_faults(text: str | Iterable[str] | None) -> tuple[Fault, ...]:
 
 
 _injected: list[Fault] = []
-_variable_cache: tuple[float, str | None] = (0.0, None)
+_variable_cache: tuple[float, tuple[Fault, ...]] = (0.0, ())
 
 
 @contextlib.contextmanager
@@ -120,23 +123,29 @@ def active_faults() -> tuple[Fault, ...]:
 def _variable_faults() -> tuple[Fault, ...]:
     """Faults from the Airflow Variable, cached briefly: a drill flips it on a live system.
 
-    A spec that does not parse raises, as it does from the environment: ignoring it would
-    run the drill with no fault and let it pass.
+    A spec that does not parse injects nothing and is logged as an error at every
+    fetch. Raising instead would fail every replicated read and write of the
+    deployment over one typo in a drill setting: the drill tool itself would become
+    the single point of failure. (``AIRFLOW_SPOF_FAULTS``, set per process for a
+    drill or a test, stays strict.)
     """
     global _variable_cache
-    fetched_at, text = _variable_cache
-    if time.monotonic() - fetched_at >= _VARIABLE_TTL:
-        text = None
-        if os.environ.get("AIRFLOW__SPOF__CHAOS_VARIABLE", "true").lower() != "false":
-            with contextlib.suppress(Exception):  # outside a task there is no Variable API
-                from airflow.sdk import Variable
+    fetched_at, faults = _variable_cache
+    if time.monotonic() - fetched_at < _VARIABLE_TTL:
+        return faults
+    text: Any = None
+    if os.environ.get("AIRFLOW__SPOF__CHAOS_VARIABLE", "true").lower() != "false":
+        with contextlib.suppress(Exception):  # outside a task there is no Variable API
+            from airflow.sdk import Variable
 
-                text = Variable.get(FAULTS_VARIABLE, default=None)
-        _variable_cache = (time.monotonic(), text)
+            text = Variable.get(FAULTS_VARIABLE, default=None)
     try:
-        return parse_faults(text)
+        faults = parse_faults(text)
     except FaultSyntaxError as exc:
-        raise FaultSyntaxError(f"Airflow Variable {FAULTS_VARIABLE}: {exc}") from None
+        log.error("Airflow Variable %s ignored, no fault injected: %s", FAULTS_VARIABLE, exc)
+        faults = ()
+    _variable_cache = (time.monotonic(), faults)
+    return faults
 
 
 def faults_for(endpoint: Endpoint) -> list[Fault]:
