@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.failover import Validator
-from airflow_spof.formats import from_rows, infer_format, to_frame, to_rows
+from airflow_spof.formats import FormatError, from_rows, infer_format, to_frame, to_rows
 from airflow_spof.hooks.sql_dialect import check_identifier
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import holds_tables
@@ -16,10 +16,11 @@ from airflow_spof.operators.payload import holds_tables
 class FailoverTransferOperator(SpofBaseOperator):
     """Copy data from an ordered chain of sources into a replica set.
 
-    Object to object with no quality gate streams bytes (a source that breaks
-    mid-stream aborts every replica write and the next source is tried).
-    Otherwise the data is read whole, checked by the gate, converted between
-    CSV / JSON Lines / Parquet and rows, and written.
+    Object to object in one format, to the same key and with no quality gate,
+    streams bytes (a source that breaks mid-stream aborts every replica write
+    and the next source is tried). In one format otherwise, the bytes are read
+    whole, checked by the gate and written as read. Otherwise they are
+    converted between CSV / JSON Lines / Parquet and rows, and written.
 
     :param sources: ordered sources (first = primary), a Replicas or endpoints.
     :param destination: the replica set to write.
@@ -61,8 +62,12 @@ class FailoverTransferOperator(SpofBaseOperator):
         source_hook, destination_hook = self.hook(self.sources), self.hook(self.destination)
         target_key = str(self.destination_key or self.key)
         with self.permanent_errors_fail_fast():
-            if not self.from_tables and not self.to_tables and self._streamable():
-                replication, failover = source_hook.copy_to(str(self.key), destination_hook)
+            if not self.from_tables and not self.to_tables and self._same_format(target_key):
+                if self.quality_gate is None and target_key == str(self.key):
+                    replication, failover = source_hook.copy_to(str(self.key), destination_hook)
+                else:
+                    data, failover = self._read_object(source_hook)
+                    replication = destination_hook.write(target_key, data)
             else:
                 rows, failover = self._read(source_hook)
                 if self.to_tables:
@@ -80,13 +85,22 @@ class FailoverTransferOperator(SpofBaseOperator):
             replication=replication,
         )
 
-    def _streamable(self) -> bool:
-        """Bytes can flow through untouched: no gate to parse for, no format to change."""
-        if self.quality_gate is not None:
-            return False
-        if self.destination_format is None:
-            return True
-        return infer_format(str(self.key), self.source_format) == self.destination_format
+    def _same_format(self, target_key: str) -> bool:
+        """Bytes can go through untouched: no format change is asked for (an unnamed format
+        on either side means none), so the copy is the source's bytes, not a re-serialisation."""
+        source = _format_of(str(self.key), self.source_format)
+        target = _format_of(target_key, self.destination_format)
+        return source is None or target is None or source == target
+
+    def _read_object(self, hook: Any) -> tuple[bytes, Any]:
+        """The source object's bytes, checked by the gate (if any) but passed on as read."""
+        gate = self.quality_gate
+        fmt = infer_format(str(self.key), self.source_format) if gate else ""
+        validator: Validator | None = (
+            (lambda data: gate.validate(to_frame(data, fmt))) if gate else None
+        )
+        data, report = hook.read(str(self.key), validator=validator)
+        return data, report
 
     def _read(self, hook: Any) -> tuple[list[dict[str, Any]], Any]:
         gate = self.quality_gate
@@ -95,12 +109,8 @@ class FailoverTransferOperator(SpofBaseOperator):
                 (lambda rows: gate.validate(_frame(rows))) if gate else None
             )
             return hook.query(self.sql or self._select_all(), validator=validator)
-        fmt = infer_format(str(self.key), self.source_format)
-        byte_validator: Validator | None = (
-            (lambda data: gate.validate(to_frame(data, fmt))) if gate else None
-        )
-        data, report = hook.read(str(self.key), validator=byte_validator)
-        return to_rows(data, fmt), report
+        data, report = self._read_object(hook)
+        return to_rows(data, infer_format(str(self.key), self.source_format)), report
 
     def _select_all(self) -> str:
         """The whole source table; identifiers are validated, so plain names are safe."""
@@ -112,6 +122,16 @@ class FailoverTransferOperator(SpofBaseOperator):
 
     def _item(self, context: Any) -> str:
         return f"{self.dag_id}/{context['run_id']}/{self.task_id}"
+
+
+def _format_of(key: str, declared: str | None) -> str | None:
+    """The declared or suffix-named format, or None when neither names one."""
+    try:
+        return infer_format(key, declared)
+    except FormatError:
+        if declared:
+            raise
+        return None
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
