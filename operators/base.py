@@ -140,9 +140,17 @@ class SpofBaseOperator(BaseOperator):
                     len(replication.outcomes),
                     replication.lagging,
                 )
-                for callback in self.on_degraded:
-                    callback({**context, "spof_report": result["replication"]})
+                self._call_degraded(context, result["replication"])
         return result
+
+    def _call_degraded(self, context: Any, report: dict[str, Any]) -> None:
+        """Notify of a degraded write; a failing callback is logged, never raised: the write
+        met its consistency, and failing the task would hide its report and asset events."""
+        for callback in self.on_degraded:
+            try:
+                callback({**context, "spof_report": report})
+            except Exception:
+                self.log.exception("on_degraded callback %r failed", callback)
 
     @contextlib.contextmanager
     def permanent_errors_fail_fast(self) -> Iterator[None]:
