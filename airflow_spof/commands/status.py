@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -145,10 +146,17 @@ def render(data: dict[str, Any]) -> None:
             console.print(f"[bold]{table.title}[/]: {empty}")
 
 
+_SECRET_PARAM = re.compile("pass|secret|token|key", re.IGNORECASE)
+
+
 def _redacted(url: str) -> str:
+    """The URL without its password, wherever it is written: the user-info part, or a
+    query parameter such as libpq's ``?password=``."""
     import sqlalchemy as sa
 
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
+        query = {k: "hidden" if _SECRET_PARAM.search(k) else v for k, v in parsed.query.items()}
+        return parsed.set(query=query).render_as_string(hide_password=True)
     except Exception:
         return "<unparseable URL>"

@@ -103,3 +103,13 @@ def test_repair_with_an_undefined_connection_says_how_to_define_it(tmp_path, spo
 def test_missing_dags_folder_is_a_usage_error(tmp_path, spof) -> None:
     code, _, err = spof("repair", "landing", "--dags-folder", str(tmp_path / "nope"))
     assert code == 2 and "does not exist" in err
+
+
+def test_status_never_prints_the_state_store_password(tmp_path, spof, monkeypatch) -> None:
+    """libpq also takes the password as a query parameter; it must be hidden there too."""
+    url = f"sqlite:///{tmp_path / 'state.db'}?password=hunter2-in-query"
+    monkeypatch.setenv("AIRFLOW__SPOF__STATE_STORE_URL", url)
+    code, data, err = spof("status", "--json")
+    assert code == 0 and "password=hidden" in data["state_store"]
+    _, text, err_text = spof("status")
+    assert "hunter2" not in f"{data}{err}{text}{err_text}"
