@@ -34,6 +34,11 @@ class AllEndpointsFailed(SpofError):
         self.report = report
 
 
+class DeadlineCut(AttemptTimeout):
+    """A try stopped because the whole read's deadline ran out, before the endpoint's own
+    attempt timeout: the read ran out of time, so the endpoint's breaker is not charged."""
+
+
 class PermanentFailure(SpofError):
     """An endpoint failed in a way no failover fixes (bad credentials, missing table, bad SQL)."""
 
@@ -122,8 +127,17 @@ class _Run(Generic[E, T]):
                 started = time.monotonic()
                 record = self._started(name, hedged, started)
                 try:
-                    timeout = _min_timeout(self.policy.retry.attempt_timeout, self.remaining())
-                    value = call_with_timeout(lambda: self.call(endpoint), timeout, abandon)
+                    own, remaining = self.policy.retry.attempt_timeout, self.remaining()
+                    try:
+                        value = call_with_timeout(
+                            lambda: self.call(endpoint), _min_timeout(own, remaining), abandon
+                        )
+                    except AttemptTimeout as exc:
+                        if remaining is not None and (own is None or remaining < own):
+                            raise DeadlineCut(
+                                f"{name}: the read's deadline ran out during this try"
+                            ) from exc
+                        raise
                     quality = self.validator(value) if self.validator else None
                 except BaseException as exc:
                     error_class = classify(exc)
@@ -180,6 +194,7 @@ class _Run(Generic[E, T]):
         transient = classify(exc) is ErrorClass.TRANSIENT
         if (
             transient
+            and not isinstance(exc, DeadlineCut)
             and self.breakers
             and self.breakers.record_failure(name, describe(exc, self.secrets))
         ):

@@ -152,6 +152,21 @@ def test_deadline_bounds_the_whole_read() -> None:
     assert time.monotonic() - started < 0.3 + 0.1
 
 
+def test_a_try_cut_short_by_the_deadline_is_not_held_against_the_endpoint(store) -> None:
+    """The read ran out of time, not the endpoint: its own attempt timeout (5 s) never
+    expired, so its breaker must not open and turn other reads away from it."""
+    hang = threading.Event()
+    breakers = CircuitBreakers(store, BreakerPolicy(failure_threshold=1, cooldown=60))
+    policy = FailoverPolicy(retry=RetryPolicy(attempts=1, attempt_timeout=5), deadline=0.3)
+    try:
+        with pytest.raises(AllEndpointsFailed) as failed:
+            failover(["a"], lambda ep: hang.wait(30), breakers=breakers, policy=policy)
+    finally:
+        hang.set()
+    assert "deadline" in failed.value.report.attempts[0].message
+    assert breakers.statuses(["a"])["a"].state == "closed"
+
+
 def test_hedging_starts_the_next_endpoint_when_the_primary_is_slow() -> None:
     release = threading.Event()
 
