@@ -24,12 +24,17 @@ class FormatError(ValueError):
     """Data that cannot be read or written in the declared format."""
 
 
+def check_format(declared: str | None) -> str | None:
+    """A declared format, or None (the key's suffix will name it); checked at DAG parse time."""
+    if declared is not None and declared not in FORMATS:
+        raise FormatError(f"unknown format {declared!r}; use one of {FORMATS}")
+    return declared
+
+
 def infer_format(key: str, declared: str | None = None) -> str:
     """The declared format, else the one the key's suffix names."""
     if declared:
-        if declared not in FORMATS:
-            raise FormatError(f"unknown format {declared!r}; use one of {FORMATS}")
-        return declared
+        return str(check_format(declared))
     for suffix, fmt in _SUFFIXES.items():
         if key.lower().endswith(suffix):
             return fmt

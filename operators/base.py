@@ -33,6 +33,27 @@ def as_replicas(value: Replicas | Endpoint | Sequence[Endpoint], role: str) -> R
         raise ReplicaSetError(f"{role}: {exc}") from None
 
 
+def _check_retry_arguments(
+    task_id: str,
+    attempts: int | None,
+    attempt_timeout: float | None,
+    deadline: float | None,
+    hedge_after: float | None,
+) -> None:
+    """Reject at DAG parse time what would otherwise fail, or be ignored, at run time."""
+    if attempts is not None and (isinstance(attempts, bool) or attempts < 1):
+        raise ValueError(f"{task_id}: attempts must be at least 1, got {attempts!r}")
+    for name, seconds in (
+        ("attempt_timeout", attempt_timeout),
+        ("deadline", deadline),
+        ("hedge_after", hedge_after),
+    ):
+        if seconds is not None and not seconds > 0:
+            raise ValueError(
+                f"{task_id}: {name} must be a positive number of seconds, got {seconds!r}"
+            )
+
+
 class SpofBaseOperator(BaseOperator):
     """Base for operators that read with failover and/or write to replicas.
 
@@ -64,6 +85,7 @@ class SpofBaseOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        _check_retry_arguments(self.task_id, attempts, attempt_timeout, deadline, hedge_after)
         self.quality_gate = QualityGate(expectations) if expectations else None
         self.attempts = attempts
         self.attempt_timeout = attempt_timeout

@@ -8,7 +8,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_spof.core.endpoints import Endpoint, Replicas
-from airflow_spof.formats import from_rows, infer_format
+from airflow_spof.formats import check_format, from_rows, infer_format
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import holds_tables
 
@@ -43,6 +43,10 @@ class FailoverSqlOperator(SpofBaseOperator):
             raise ValueError(f"{self.task_id}: sources must be sql() endpoints")
         if not sql:
             raise ValueError(f"{self.task_id}: sql= is required")
+        if isinstance(max_xcom_rows, bool) or max_xcom_rows < 0:
+            raise ValueError(
+                f"{self.task_id}: max_xcom_rows must be 0 or more, got {max_xcom_rows!r}"
+            )
         self.to_tables = bool(destination) and holds_tables(
             destination, f"{self.task_id}.destination"
         )
@@ -53,7 +57,7 @@ class FailoverSqlOperator(SpofBaseOperator):
         self.max_xcom_rows = max_xcom_rows
         self.destination = destination
         self.destination_key = destination_key
-        self.format = format
+        self.format = check_format(format)
 
     def execute(self, context: Any) -> Any:
         gate = self.quality_gate

@@ -7,7 +7,14 @@ from typing import Any
 
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.failover import Validator
-from airflow_spof.formats import FormatError, from_rows, infer_format, to_frame, to_rows
+from airflow_spof.formats import (
+    FormatError,
+    check_format,
+    from_rows,
+    infer_format,
+    to_frame,
+    to_rows,
+)
 from airflow_spof.hooks.sql_dialect import check_identifier
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import holds_tables
@@ -55,8 +62,8 @@ class FailoverTransferOperator(SpofBaseOperator):
         self.key = key
         self.destination_key = destination_key
         self.sql = sql
-        self.source_format = source_format
-        self.destination_format = destination_format
+        self.source_format = check_format(source_format)
+        self.destination_format = check_format(destination_format)
 
     def execute(self, context: Any) -> dict[str, Any]:
         source_hook, destination_hook = self.hook(self.sources), self.hook(self.destination)

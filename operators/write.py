@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_spof.core.endpoints import Endpoint, Replicas
+from airflow_spof.formats import check_format
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import as_bytes, as_rows, holds_tables, open_path
 
@@ -64,7 +65,7 @@ class ReplicatedWriteOperator(SpofBaseOperator):
         self.sql_source = (
             as_replicas(sql_source, f"{self.task_id}.sql_source") if sql_source else None
         )
-        self.format = format
+        self.format = check_format(format)
 
     def execute(self, context: Any) -> dict[str, Any]:
         failover = None

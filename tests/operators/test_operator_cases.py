@@ -131,3 +131,70 @@ def test_every_payload_source_reaches_the_replicas(env, cases) -> None:
     sql_report = result.xcoms["from_sql_result"]
     assert sql_report["failover"]["served_by"] == "sql:warehouse_use1/orders"
     assert sql_report["replication"]["lagging"] == ["s3:aws_use1/orders-curated-use1"]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda op, r: op.ReplicatedWriteOperator(format="xlsx", **r), "unknown format 'xlsx'"),
+        (
+            lambda op, r: op.FailoverTransferOperator(
+                task_id="w",
+                sources=r["replicas"],
+                destination=r["replicas"],
+                key="k",
+                destination_format="xml",
+            ),
+            "unknown format 'xml'",
+        ),
+        (
+            lambda op, r: op.FailoverTransferOperator(
+                task_id="w",
+                sources=r["replicas"],
+                destination=r["replicas"],
+                key="k",
+                source_format="CSV",
+            ),
+            "unknown format 'CSV'",
+        ),
+        (lambda op, r: op.ReplicatedWriteOperator(attempts=0, **r), "attempts must be"),
+        (lambda op, r: op.ReplicatedWriteOperator(attempts=-2, **r), "attempts must be"),
+        (lambda op, r: op.ReplicatedWriteOperator(attempt_timeout=0, **r), "attempt_timeout"),
+        (lambda op, r: op.ReplicatedWriteOperator(deadline=-5, **r), "deadline"),
+        (lambda op, r: op.ReplicatedWriteOperator(hedge_after=-1, **r), "hedge_after"),
+    ],
+    ids=[
+        "write-format",
+        "destination-format",
+        "source-format",
+        "attempts-0",
+        "attempts-negative",
+        "attempt-timeout",
+        "deadline",
+        "hedge-after",
+    ],
+)
+def test_bad_formats_and_retry_arguments_fail_at_parse_time(build, message) -> None:
+    """Not at run time, after the query ran or the first replica was written."""
+    from airflow_spof import operators
+
+    kwargs = {
+        "task_id": "w",
+        "replicas": Replicas(fs("/a", region="x"), fs("/b", region="y")),
+        "key": "k.csv",
+        "data": "x",
+    }
+    with pytest.raises(ValueError, match=message):
+        build(operators, kwargs)
+
+
+def test_a_negative_max_xcom_rows_fails_at_parse_time() -> None:
+    from airflow_spof.operators import FailoverSqlOperator
+
+    with pytest.raises(ValueError, match="max_xcom_rows"):
+        FailoverSqlOperator(
+            task_id="q",
+            sources=sql("pg", table="t", key="id", region="x"),
+            sql="SELECT 1",
+            max_xcom_rows=-1,
+        )
