@@ -93,3 +93,21 @@ with DAG(dag_id="spof_payload_sources", schedule=None, default_args={"retries": 
         sources=WAREHOUSE_READS,
         sql="SELECT COUNT(*) AS n FROM orders",
     )
+
+FRAME_REPLICAS = Replicas(
+    fs(f"{NFS}/frames-a", region="r1", name="frames_a"),
+    fs(f"{NFS}/frames-b", region="r2", name="frames_b"),
+    name="frames",
+)
+
+with DAG(dag_id="spof_write_dataframe", schedule=None, default_args={"retries": 0}):
+
+    @task
+    def frame():
+        import pandas as pd
+
+        return pd.DataFrame({"order_id": [1, 2], "customer": ["ana", "bø"]})
+
+    ReplicatedWriteOperator(
+        task_id="write_frame", replicas=FRAME_REPLICAS, key="orders.csv", data=frame()
+    )

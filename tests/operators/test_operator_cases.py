@@ -198,3 +198,12 @@ def test_a_negative_max_xcom_rows_fails_at_parse_time() -> None:
             sql="SELECT 1",
             max_xcom_rows=-1,
         )
+
+
+def test_a_dataframe_from_xcom_is_written_to_object_replicas(env, cases) -> None:
+    """``data`` may be a DataFrame (documented); object replicas get it in the key's format."""
+    result = run_dag(cases.get_dag("spof_write_dataframe"), DAY)
+    assert result.succeeded, result.task_states
+    for replica in ("frames-a", "frames-b"):
+        written = (env.nfs_root / replica / "orders.csv").read_bytes()
+        assert written == "order_id,customer\n1,ana\n2,bø\n".encode()
