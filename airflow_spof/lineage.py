@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from airflow_spof.core.endpoints import Endpoint
 from airflow_spof.core.errors import scrub
@@ -21,13 +22,18 @@ from airflow_spof.core.reports import FailoverReport, ReplicationReport
 log = logging.getLogger(__name__)
 
 
+# Characters a URI path may hold as they are (RFC 3986 pchar, and "/"); the rest of a key
+# ('#', '?', '%', spaces, non-ASCII) is percent-encoded, or Airflow would cut the URI at '#'.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+
+
 def asset_uri(endpoint: Endpoint, item: str | None = None) -> str:
     """A stable URI for the data an endpoint holds (no credentials: only ids and paths)."""
     suffix = f"/{item.lstrip('/')}" if item else ""
     if endpoint.kind == "s3":
-        return f"s3://{endpoint.location}{suffix}"
+        return f"s3://{quote(endpoint.location + suffix, safe=_PATH_SAFE)}"
     if endpoint.kind == "fs":
-        return f"file://{endpoint.location.rstrip('/')}{suffix}"
+        return f"file://{quote(endpoint.location.rstrip('/') + suffix, safe=_PATH_SAFE)}"
     return f"sql://{endpoint.conn_id}/{endpoint.location}"
 
 

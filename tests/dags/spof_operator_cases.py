@@ -111,3 +111,11 @@ with DAG(dag_id="spof_write_dataframe", schedule=None, default_args={"retries": 
     ReplicatedWriteOperator(
         task_id="write_frame", replicas=FRAME_REPLICAS, key="orders.csv", data=frame()
     )
+
+with DAG(dag_id="spof_write_key_with_a_hash", schedule=None, default_args={"retries": 0}):
+    ReplicatedWriteOperator(
+        task_id="write_hash_key",
+        replicas=FRAME_REPLICAS,
+        key="reports/q1#2 draft.csv",
+        data="a,b\n1,2\n",
+    )

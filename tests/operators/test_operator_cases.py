@@ -207,3 +207,18 @@ def test_a_dataframe_from_xcom_is_written_to_object_replicas(env, cases) -> None
     for replica in ("frames-a", "frames-b"):
         written = (env.nfs_root / replica / "orders.csv").read_bytes()
         assert written == "order_id,customer\n1,ana\n2,bø\n".encode()
+
+
+def test_asset_events_name_the_object_written_even_with_uri_characters_in_its_key(
+    env, cases
+) -> None:
+    """S3 and file keys may hold '#', '?', spaces: the event's URI must still name that object,
+    not the part before '#' (Airflow drops a URI's fragment and re-sorts its query)."""
+    from urllib.parse import unquote, urlsplit
+
+    result = run_dag(cases.get_dag("spof_write_key_with_a_hash"), DAY)
+    assert result.succeeded, result.task_states
+    paths = sorted(unquote(urlsplit(e.uri).path) for e in result.events_of("write_hash_key"))
+    assert paths == [
+        f"{env.nfs_root}/{replica}/reports/q1#2 draft.csv" for replica in ("frames-a", "frames-b")
+    ]
