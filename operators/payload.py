@@ -43,7 +43,7 @@ def as_bytes(data: Any, key: str, fmt: str | None) -> bytes | Iterable[bytes]:
     """Bytes for an object replica: raw bytes/text as given, rows serialised by format."""
     if isinstance(data, (bytes, str)):
         return data.encode() if isinstance(data, str) else data
-    if _is_frame(data):  # a DataFrame is rows too, as documented for ``data``
+    if is_frame(data):  # a DataFrame is rows too, as documented for ``data``
         data = data.to_dict(orient="records")
     if isinstance(data, list) and all(isinstance(r, dict) for r in data):
         return from_rows(data, infer_format(key, fmt))
@@ -52,7 +52,7 @@ def as_bytes(data: Any, key: str, fmt: str | None) -> bytes | Iterable[bytes]:
     )
 
 
-def _is_frame(data: Any) -> bool:
+def is_frame(data: Any) -> bool:
     """A pandas DataFrame, recognised without importing pandas."""
     return any(
         c.__name__ == "DataFrame" and c.__module__.startswith("pandas") for c in type(data).__mro__

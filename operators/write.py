@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.sdk import BaseOperator
+
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.formats import check_format
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
-from airflow_spof.operators.payload import as_bytes, as_rows, holds_tables, open_path
+from airflow_spof.operators.payload import as_bytes, as_rows, holds_tables, is_frame, open_path
 
 
 class ReplicatedWriteOperator(SpofBaseOperator):
@@ -67,6 +69,18 @@ class ReplicatedWriteOperator(SpofBaseOperator):
         )
         self.format = check_format(format)
 
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render as usual; a ``data`` template whose value is rows or a DataFrame (an
+        ``xcom_pull``) keeps that value, instead of becoming its Python repr as text."""
+        template = self.data
+        super().render_template_fields(context, jinja_env)
+        if isinstance(template, str) and isinstance(self.data, str) and template != self.data:
+            value = _render_native(self, template, context)
+            if (isinstance(value, list) and all(isinstance(r, dict) for r in value)) or (
+                is_frame(value)
+            ):
+                self.data = value
+
     def execute(self, context: Any) -> dict[str, Any]:
         failover = None
         payload: Any = self.data
@@ -95,3 +109,22 @@ class ReplicatedWriteOperator(SpofBaseOperator):
 
     def _item(self, context: Any) -> str:
         return f"{self.dag_id}/{context['run_id']}/{self.task_id}"
+
+
+def _render_native(task: BaseOperator, template: str, context: Any) -> Any:
+    """Render as the DAG would with ``render_template_as_native_obj=True``."""
+    from airflow.sdk.definitions._internal.templater import create_template_env
+    from airflow.sdk.definitions.context import render_template_as_native
+
+    dag = task.get_dag()
+    settings: dict[str, Any] = {}
+    if dag is not None:
+        settings = {
+            "searchpath": [dag.folder, *(dag.template_searchpath or [])],
+            "template_undefined": dag.template_undefined,
+            "jinja_environment_kwargs": dag.jinja_environment_kwargs,
+            "user_defined_macros": dag.user_defined_macros,
+            "user_defined_filters": dag.user_defined_filters,
+        }
+    env = create_template_env(native=True, **settings)
+    return render_template_as_native(env.from_string(template), context)

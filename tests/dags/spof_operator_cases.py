@@ -119,3 +119,16 @@ with DAG(dag_id="spof_write_key_with_a_hash", schedule=None, default_args={"retr
         key="reports/q1#2 draft.csv",
         data="a,b\n1,2\n",
     )
+
+with DAG(dag_id="spof_write_rows_from_a_template", schedule=None, default_args={"retries": 0}):
+
+    @task
+    def rows() -> list[dict]:
+        return [{"order_id": 1, "customer": "ana"}, {"order_id": 2, "customer": "bø"}]
+
+    rows() >> ReplicatedWriteOperator(
+        task_id="write_templated_rows",
+        replicas=FRAME_REPLICAS,
+        key="templated/rows.jsonl",
+        data="{{ ti.xcom_pull(task_ids='rows') }}",
+    )

@@ -222,3 +222,16 @@ def test_asset_events_name_the_object_written_even_with_uri_characters_in_its_ke
     assert paths == [
         f"{env.nfs_root}/{replica}/reports/q1#2 draft.csv" for replica in ("frames-a", "frames-b")
     ]
+
+
+def test_a_template_pulling_rows_from_xcom_writes_the_rows(env, cases) -> None:
+    """The documented ``data="{{ ti.xcom_pull(...) }}"``: without a native render the rows
+    became their Python repr, written as one line of not-JSON into rows.jsonl."""
+    result = run_dag(cases.get_dag("spof_write_rows_from_a_template"), DAY)
+    assert result.succeeded, result.task_states
+    for replica in ("frames-a", "frames-b"):
+        lines = (env.nfs_root / replica / "templated" / "rows.jsonl").read_text().splitlines()
+        assert [json.loads(line) for line in lines] == [
+            {"order_id": 1, "customer": "ana"},
+            {"order_id": 2, "customer": "bø"},
+        ]
