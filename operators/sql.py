@@ -19,7 +19,8 @@ class FailoverSqlOperator(SpofBaseOperator):
     Results of up to ``max_xcom_rows`` rows are returned (XCom). Larger ones
     need ``destination`` (a replica set) and are written there, and the
     task returns the write report instead: XCom is not a data store.
-    The failover report is pushed to XCom under ``spof_report``.
+    The report (failover, and the write if any) is pushed to XCom under
+    ``spof_report`` either way.
     """
 
     template_fields: Sequence[str] = ("sql", "parameters", "destination_key")
@@ -84,7 +85,7 @@ class FailoverSqlOperator(SpofBaseOperator):
             else:
                 key = str(self.destination_key)
                 replication = hook.write(key, from_rows(rows, infer_format(key, self.format)))
-        return self.finish(
+        report = self.finish(
             context,
             sources=self.sources,
             failover=failover,
@@ -92,6 +93,8 @@ class FailoverSqlOperator(SpofBaseOperator):
             replica_item=None if self.to_tables else self.destination_key,
             replication=replication,
         )
+        context["ti"].xcom_push(key="spof_report", value=report)
+        return report
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:

@@ -132,3 +132,13 @@ with DAG(dag_id="spof_write_rows_from_a_template", schedule=None, default_args={
         key="templated/rows.jsonl",
         data="{{ ti.xcom_pull(task_ids='rows') }}",
     )
+
+with DAG(dag_id="spof_large_result_to_replicas", schedule=None, default_args={"retries": 0}):
+    FailoverSqlOperator(
+        task_id="large_result",
+        sources=WAREHOUSE_READS,
+        sql="SELECT order_id FROM orders ORDER BY order_id",
+        max_xcom_rows=1,
+        destination=FRAME_REPLICAS,
+        destination_key="large/orders.csv",
+    )

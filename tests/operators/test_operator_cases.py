@@ -235,3 +235,43 @@ def test_a_template_pulling_rows_from_xcom_writes_the_rows(env, cases) -> None:
             {"order_id": 1, "customer": "ana"},
             {"order_id": 2, "customer": "bø"},
         ]
+
+
+def test_a_large_result_written_to_replicas_still_pushes_its_failover_report(env, cases) -> None:
+    """FailoverSqlOperator documents ``spof_report`` in XCom; a result too large for XCom goes
+    to the destination, and which source served it must still be reported there."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(env.sql_url("warehouse_use1"))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO orders VALUES (:i, 'c', 1.5, '2026-11-27')"),
+            [{"i": 1}, {"i": 2}],
+        )
+    engine.dispose()
+    result = run_dag(cases.get_dag("spof_large_result_to_replicas"), DAY)
+    assert result.succeeded, result.task_states
+    assert (env.nfs_root / "frames-a" / "large" / "orders.csv").read_text() == "order_id\n1\n2\n"
+    assert result.xcoms["large_result"]["failover"]["served_by"] == "sql:warehouse_use1/orders"
+    assert xcom_of(result, "large_result", "spof_report")["failover"]["served_by"] == (
+        "sql:warehouse_use1/orders"
+    )
+
+
+def xcom_of(result, task_id: str, key: str):
+    """An XCom other than the return value, read from the metadata DB like RunResult's."""
+    import sqlalchemy as sa
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        value = session.scalar(
+            sa.select(XComModel.value).where(
+                XComModel.dag_id == result.dag_id,
+                XComModel.run_id == result.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == key,
+            )
+        )
+    assert value is not None, f"no XCom {key!r} from {task_id}"
+    return json.loads(value) if isinstance(value, str) else value
