@@ -15,6 +15,7 @@ from airflow_spof.testing.postgres import PostgresCluster
 
 PLANTED_SECRET = "planted-Operator-Secret-51c3"
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "dags"
+CASE_DAGS = Path(__file__).resolve().parents[1] / "dags"
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +84,13 @@ def dagbag(example_env: ExampleEnvironment) -> Any:
 @pytest.fixture
 def planted_secret() -> str:
     return PLANTED_SECRET
+
+
+@pytest.fixture(scope="session")
+def cases(example_env: ExampleEnvironment) -> Any:
+    """The test DAGs of tests/dags, parsed once; none may have an import error."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(CASE_DAGS))
+    assert not bag.import_errors, bag.import_errors
+    return bag

@@ -13,17 +13,6 @@ from airflow_spof.testing.dagrun import run_dag
 DAY = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def cases(example_env):
-    from pathlib import Path
-
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags"))
-    assert not bag.import_errors, bag.import_errors
-    return bag
-
-
 def test_below_w_the_task_fails_and_nothing_is_reported_written(env, cases) -> None:
     env.regions["eu-west-1"].kill()
     result = run_dag(cases.get_dag("spof_write_all"), DAY)

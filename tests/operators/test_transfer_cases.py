@@ -16,15 +16,6 @@ from airflow_spof.testing.dagrun import run_dag
 DAY = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def cases(example_env):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags"))
-    assert not bag.import_errors, bag.import_errors
-    return bag
-
-
 @pytest.fixture
 def nfs(env) -> Path:
     root = Path(env.nfs_root)
