@@ -65,13 +65,20 @@ def test_small_write_read_checksum_inventory(backend, raw, replicas3) -> None:
     assert head["Metadata"][META_SHA256] == digest  # stored under the endpoint's prefix
 
 
-def test_multipart_write_streams_verifies_and_leaves_no_staging(backend, raw, replicas3) -> None:
-    data = big_payload()
+def write_big_and_check(backend, raw, bucket: str, data: bytes):
+    """Write ``data`` as big.bin: the ack carries its SHA-256, it reads back whole, and no
+    staging object or multipart upload is left behind."""
     ack = backend.write("big.bin", chunks_of(data))
     assert ack.checksum == hashlib.sha256(data).hexdigest()
     assert b"".join(backend.read("big.bin")) == data
-    assert all_keys(raw, replicas3.bucket) == ["data/big.bin"]
-    assert not raw.list_multipart_uploads(Bucket=replicas3.bucket).get("Uploads")
+    assert all_keys(raw, bucket) == ["data/big.bin"]
+    assert not raw.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    return ack
+
+
+def test_multipart_write_streams_verifies_and_leaves_no_staging(backend, raw, replicas3) -> None:
+    data = big_payload()
+    ack = write_big_and_check(backend, raw, replicas3.bucket, data)
     assert backend.inventory() == {"big.bin": ack.checksum}
 
 
@@ -123,11 +130,7 @@ def test_objects_beyond_copy_object_limit_are_copied_part_for_part(
     """Above 5 GiB CopyObject fails on S3; the part-for-part path keeps the verified checksum."""
     monkeypatch.setattr(s3_backend, "MAX_COPY_SIZE", 0)  # take that path with 10 MiB
     data = big_payload()
-    ack = backend.write("big.bin", chunks_of(data))
-    assert ack.checksum == hashlib.sha256(data).hexdigest()
-    assert b"".join(backend.read("big.bin")) == data
-    assert all_keys(raw, replicas3.bucket) == ["data/big.bin"]
-    assert not raw.list_multipart_uploads(Bucket=replicas3.bucket).get("Uploads")
+    write_big_and_check(backend, raw, replicas3.bucket, data)
 
 
 def test_source_failing_mid_multipart_aborts_the_upload(backend, raw, replicas3) -> None:

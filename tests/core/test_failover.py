@@ -37,6 +37,19 @@ def serve(outcomes: dict[str, object]):
     return call, calls
 
 
+def times_out_once():
+    """A call that times out on its first try, then answers with the endpoint's name."""
+    failures = iter([TimeoutError("slow"), None])
+
+    def flaky(endpoint: str) -> str:
+        error = next(failures)
+        if error:
+            raise error
+        return endpoint
+
+    return flaky
+
+
 def test_healthy_primary_serves_and_report_says_so() -> None:
     call, calls = serve({"a": 1, "b": 2})
     value, report = failover(["a", "b"], call)
@@ -53,14 +66,7 @@ def test_transient_failure_falls_back_and_names_why() -> None:
 
 
 def test_transient_errors_are_retried_on_the_same_endpoint_first() -> None:
-    failures = iter([TimeoutError("slow"), None])
-
-    def flaky(endpoint: str) -> str:
-        error = next(failures)
-        if error:
-            raise error
-        return endpoint
-
+    flaky = times_out_once()
     policy = FailoverPolicy(retry=RetryPolicy(attempts=2, backoff=0.001, jitter=0))
     value, report = failover(["a", "b"], flaky, policy=policy)
     assert value == "a" and [a.outcome for a in report.attempts] == ["failed", "ok"]
@@ -255,14 +261,7 @@ def test_a_hedged_win_reports_the_slow_primary_it_passed_over() -> None:
 def test_a_retry_that_succeeds_on_the_same_endpoint_is_no_fallback() -> None:
     """An endpoint that served after a retry was not passed over; one retried before the
     next endpoint served was, once."""
-    failures = iter([TimeoutError("slow"), None])
-
-    def flaky(endpoint: str) -> str:
-        error = next(failures)
-        if error:
-            raise error
-        return endpoint
-
+    flaky = times_out_once()
     _, report = failover(["a", "b"], flaky)
     assert report.served_by == "a" and not report.fell_back
     assert report.fallback_from == []
