@@ -192,7 +192,7 @@ class CeleryStack(AirflowStandalone):
         _require_celery()
         began = time.monotonic()
         (self.home / "stack").mkdir(parents=True, exist_ok=True)
-        try:
+        with self._stopped_on_failure("Celery stack"):
             self.postgres.init().start()
             _create_databases(self.postgres.url, ("airflow", "spof_state"))
             self.redis.start()
@@ -201,17 +201,7 @@ class CeleryStack(AirflowStandalone):
                 self._start_component(service, [service])
             for name in self.workers:
                 self.start_worker(name, wait=False)
-            wait_until(
-                self._healthy,
-                timeout=self.startup_timeout,
-                interval=1.0,
-                what=f"Celery stack on {self.base_url} (logs: {self.home / 'stack'})",
-            )
-            self.token()
-        except BaseException as exc:
-            tail = self.log_tail()
-            self.stop()
-            raise StandaloneError(f"Celery stack did not start: {exc}\n{tail}") from exc
+            self._await_ready(1.0, f"Celery stack on {self.base_url} (logs: {self.home / 'stack'})")
         self.timings["startup_s"] = time.monotonic() - began
         return self
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,19 +122,24 @@ class AirflowStandalone:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        with self._stopped_on_failure("airflow standalone"):
+            self._await_ready(0.5, f"airflow standalone on {self.base_url} (log: {self.log_path})")
+        return self
+
+    @contextlib.contextmanager
+    def _stopped_on_failure(self, what: str) -> Iterator[None]:
+        """A start that fails stops whatever did start and says why, with the log's tail."""
         try:
-            wait_until(
-                self._healthy,
-                timeout=self.startup_timeout,
-                interval=0.5,
-                what=f"airflow standalone on {self.base_url} (log: {self.log_path})",
-            )
-            self.token()
+            yield
         except BaseException as exc:
             tail = self.log_tail()
             self.stop()
-            raise StandaloneError(f"airflow standalone did not start: {exc}\n{tail}") from exc
-        return self
+            raise StandaloneError(f"{what} did not start: {exc}\n{tail}") from exc
+
+    def _await_ready(self, interval: float, what: str) -> None:
+        """Wait until every component reports healthy, then until a token is issued."""
+        wait_until(self._healthy, timeout=self.startup_timeout, interval=interval, what=what)
+        self.token()
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
