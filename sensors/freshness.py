@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError
-from airflow_spof.core.failover import AllEndpointsFailed, failover
+from airflow_spof.core.failover import AllEndpointsFailed, PermanentFailure, failover
 from airflow_spof.hooks.backend import Backend, Timeouts, open_backend
 from airflow_spof.hooks.freshness import Stale, last_modified
 from airflow_spof.hooks.sql_dialect import UnsafeIdentifier, check_identifier
@@ -22,7 +23,8 @@ class FreshnessSensor(BaseSensorOperator):
     Replicas are checked in order with failover: an unreachable replica (or
     one a probe or breaker marks down) falls back to the next, and so does a
     stale one. The first fresh replica wins; its name, change time and age
-    are the return value (XCom) and are logged.
+    are the return value (XCom) and are logged. A permanent error (a missing
+    table, column or bucket) fails the task at once, without retries.
 
     :param source: an endpoint, a ``Replicas`` set or a list of endpoints (read order).
     :param max_age: how old the newest data may be (``timedelta`` or seconds).
@@ -92,6 +94,10 @@ class FreshnessSensor(BaseSensorOperator):
         except AllEndpointsFailed as exc:
             self.log.info("no fresh replica yet:\n%s", exc)
             return False
+        except PermanentFailure as exc:  # poking again, or a task retry, would fail the same way
+            raise AirflowFailException(
+                f"{self.task_id}: {exc}; check the sensor's source, key and timestamp_column"
+            ) from exc
         age = (datetime.now(timezone.utc) - stamp).total_seconds()
         skipped = [f"{a.endpoint} ({a.message})" for a in report.attempts if a.outcome != "ok"]
         self.log.info(

@@ -81,9 +81,10 @@ def _s3_latest(backend: Any, key: str) -> datetime | None:
         try:
             head = backend.client.head_object(Bucket=backend.bucket, Key=full)
         except Exception as exc:
-            if error_code(exc) in _MISSING_CODES:
-                return None
-            raise
+            if error_code(exc) not in _MISSING_CODES:
+                raise
+            _require_bucket(backend)
+            return None
         return _aware(head["LastModified"])
     newest: datetime | None = None
     pages = backend.client.get_paginator("list_objects_v2").paginate(
@@ -96,6 +97,19 @@ def _s3_latest(backend: Any, key: str) -> datetime | None:
             stamp = _aware(item["LastModified"])
             newest = stamp if newest is None or stamp > newest else newest
     return newest
+
+
+def _require_bucket(backend: Any) -> None:
+    """A HEAD answers a missing bucket with the same bare 404 as a missing key; tell them
+    apart, or a misspelt bucket reads as "no data yet" and the sensor waits forever."""
+    try:
+        backend.client.head_bucket(Bucket=backend.bucket)
+    except Exception as exc:
+        if error_code(exc) in _MISSING_CODES | {"NoSuchBucket"}:
+            raise PermanentError(
+                f"{backend.endpoint.name}: bucket {backend.bucket!r} does not exist"
+            ) from None
+        raise
 
 
 def _fs_latest(backend: Any, key: str) -> datetime | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError, fs, s3, sql
 from airflow_spof.core.state import StateStore
@@ -204,3 +205,57 @@ def test_key_is_templated(store: StateStore, tmp_path: Path) -> None:
     check.render_template_fields({"ds": "2024-05-01"})
     assert check.key == "2024-05-01/report.csv"
     assert check.poke({})
+
+
+# -- permanent errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table_of", "column", "named"),
+    [
+        (lambda table: table, "loaded_att", "loaded_att"),
+        (lambda table: f"{table}_typo", "loaded_at", "_typo"),
+    ],
+    ids=["misspelt-column", "misspelt-table"],
+)
+def test_a_misconfigured_check_fails_without_retries_after_a_down_replica(
+    store: StateStore,
+    pg: PostgresCluster,
+    events_table: tuple[str, sa.Engine],
+    tmp_path: Path,
+    table_of: Any,
+    column: str,
+    named: str,
+) -> None:
+    """A stopped primary is passed over; the misconfiguration found on the replica after it
+    fails the task for good (no task retry can fix it), naming the replica and the problem."""
+    table, _ = events_table
+    sqlite_url = f"sqlite:///{tmp_path / 'replica.db'}"
+    replica_engine = sa.create_engine(sqlite_url)
+    with replica_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {table} (id int primary key, loaded_at timestamp)")
+    replica_engine.dispose()
+    source = [
+        sql(pg.url, table=table_of(table), name="pg"),
+        sql(sqlite_url, table=table_of(table), name="lite"),
+    ]
+    pg.stop()
+    with pytest.raises(AirflowFailException, match=f"lite: permanent error.*{named}"):
+        sensor(source, timestamp_column=column).poke({})
+
+
+def test_an_unsafe_templated_column_fails_without_retries(store: StateStore) -> None:
+    check = sensor(sql("sqlite:///x.db", table="events"), timestamp_column="{{ params.c }}")
+    check.render_template_fields({"params": {"c": "loaded_at; DROP TABLE events"}})
+    with pytest.raises(AirflowFailException, match="not a safe SQL identifier"):
+        check.poke({})
+
+
+def test_a_misspelt_bucket_fails_without_retries(
+    store: StateStore, live_region: MotoRegion, bucket: str
+) -> None:
+    """S3 answers a HEAD of a key in a missing bucket with a bare 404, as for a missing key:
+    the sensor must not wait for data that can never arrive."""
+    endpoint = s3("spof_sensor_s3", bucket=f"{bucket}-typo", name="s3-eu")
+    with pytest.raises(AirflowFailException, match=f"s3-eu: .*bucket '{bucket}-typo'"):
+        sensor(endpoint, key="day/part-0.parquet").poke({})
