@@ -4,7 +4,9 @@ Airflow 3 workers cannot touch the metadata database, so every process that
 must agree on a breaker or a hint meets here: a SQLite file on one machine,
 PostgreSQL when workers are spread out. The store must never become a new
 single point of failure: when it is unreachable every call fails open, and
-callers learn so through :attr:`StateStore.available`.
+callers learn so through :attr:`StateStore.available`. A statement the store
+rejects (a table changed under it, a constraint) fails that one call open,
+logged, and leaves the store available to every other call.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from airflow_spof.core.errors import describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -174,7 +178,11 @@ class StateStore:
                     self._schema_ready = True
 
     def run(self, work: Callable[[Connection], T], default: T) -> T:
-        """Run ``work`` in one transaction; on any store failure return ``default``."""
+        """Run ``work`` in one transaction; on any store failure return ``default``.
+
+        Only a store that cannot be reached is left alone for ``retry_after``: one
+        rejected statement says nothing about the calls of other tasks.
+        """
         if not self.available:
             return default
         try:
@@ -182,6 +190,12 @@ class StateStore:
             with self.engine.begin() as conn:
                 return work(conn)
         except SQLAlchemyError as exc:
+            if not _unreachable(exc):
+                log.error(
+                    "spof state store rejected a statement, continuing without it: %s",
+                    describe(exc),
+                )
+                return default
             self._down_until = time.monotonic() + self.retry_after
             log.warning(
                 "spof state store unavailable, continuing without it: %s", type(exc).__name__
@@ -308,6 +322,26 @@ class StateStore:
             return rows
 
         return self.run(work, [])
+
+
+_SQLITE_ERROR = 1  # SQLite's generic result code: bad SQL, a missing table or column
+
+
+def _unreachable(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` means the store cannot be reached now (refused, lost, timed out, busy)
+    rather than that it answered and rejected one statement."""
+    if isinstance(exc, (sa.exc.DisconnectionError, sa.exc.TimeoutError)):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False  # the statement could not even be built: nothing reached the store
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        return False
+    # SQLite raises OperationalError for statements it rejects too; busy, locked, I/O and
+    # cannot-open errors have result codes of their own.
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return not (isinstance(code, int) and code & 0xFF == _SQLITE_ERROR)
 
 
 _SELECT_HEALTH = sa.select(health).where(

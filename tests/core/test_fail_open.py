@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from airflow_spof import Replicas, fs
 from airflow_spof.core.breaker import CircuitBreakers
 from airflow_spof.core.failover import failover
 from airflow_spof.core.replication import WriteAck, replicate
-from airflow_spof.core.state import StateStore
+from airflow_spof.core.state import StateStore, events, health
 from airflow_spof.testing.postgres import PostgresCluster
 
 
@@ -51,3 +53,53 @@ def test_replication_goes_on_and_reports_state_unavailable(stopped_postgres_stor
     assert report.reached and report.lagging == ["fs:/c"]
     assert report.state_available is False
     assert report.outcomes[2].hinted is False  # no store to keep the hint: said, not hidden
+
+
+def _fresh_postgres_db(postgres: PostgresCluster, name: str) -> str:
+    engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_statement_the_store_rejects_does_not_blind_it(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A table changed under the store (by another release, or by hand) fails the calls that
+    use it, open; the store still answers, so breakers and health keep working for everyone."""
+    url = (
+        f"sqlite:///{tmp_path / 'state.db'}"
+        if backend == "sqlite"
+        else _fresh_postgres_db(request.getfixturevalue("postgres"), "drifted")
+    )
+    store = StateStore.from_url(url)
+    try:
+        assert store.record_health("a", healthy=False)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {events.name} DROP COLUMN map_index")
+        engine.dispose()
+
+        assert store.add_event("failover", dag_id="d") is False
+        assert store.available
+        assert store.health_of(["a"])["a"].healthy is False
+        assert store.record_health("a", healthy=True)
+        assert store.health_of(["a"])["a"].healthy is True
+    finally:
+        store.dispose()
+
+
+def test_a_constraint_error_fails_that_call_open_and_no_other(tmp_path: Path) -> None:
+    store = StateStore.from_url(f"sqlite:///{tmp_path / 'state.db'}")
+    row = {"endpoint": "a", "healthy": True, "checked_at": time.time()}
+    try:
+        assert store.record_health("a", healthy=True)
+        duplicate = store.run(lambda conn: conn.execute(sa.insert(health).values(**row)), "open")
+        assert duplicate == "open"
+        assert store.available
+        assert store.health_of(["a"])["a"].healthy is True
+    finally:
+        store.dispose()
