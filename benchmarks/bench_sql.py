@@ -5,7 +5,8 @@ upsert of ROWS rows through ``replicate`` to one replica and to all three
 (order alternates between rounds so neither variant always runs warm).
 Goal: 3 replicas take at most 1.3x the time of 1.
 
-    .venv/bin/python benchmarks/bench_sql.py [--rows 20000] [--rounds 5] [--wan-mbit 20]
+    .venv/bin/python benchmarks/bench_sql.py [--rows 20000] [--rounds 5] [--batch-size N]
+        [--wan-mbit 20]
 
 ``--wan-mbit N`` repeats the comparison with each cluster in its own network namespace
 behind its own N Mbit/s link (tbf, each way), as separate regions would be.
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.core.replication import replicate
 from airflow_spof.hooks.backend import TableBackend, Timeouts
-from airflow_spof.hooks.sql_backend import SqlBackend
+from airflow_spof.hooks.sql_backend import COPY_BATCH_SIZE, SqlBackend
 from airflow_spof.hooks.sql_connection import dispose_engines
 from airflow_spof.hooks.sql_rows import SharedRows
 from airflow_spof.testing.postgres import PostgresCluster
@@ -122,7 +123,8 @@ def measure(args: argparse.Namespace, wan_mbit: float | None) -> float:
     server = {k: statistics.median(s for _, _, s in v) for k, v in samples.items()}
     ratio = wall["3 replicas"] / wall["1 replica"]
     where = f"each cluster behind its own {wan_mbit:g} Mbit/s link" if wan_mbit else "loopback"
-    print(f"rows: {args.rows}, batch size: {args.batch_size}, rounds: {args.rounds} (median)")
+    size = args.batch_size or f"backend default ({COPY_BATCH_SIZE} through COPY)"
+    print(f"rows: {args.rows}, batch size: {size}, rounds: {args.rounds} (median)")
     print(f"{where}; cores: {os.cpu_count()}, load average before: {load}")
     print("| variant | wall time | rows/s (per replica) | client CPU | server CPU |")
     print("| --- | --- | --- | --- | --- |")
@@ -149,7 +151,7 @@ def compare(
                 conn_id=cluster.url,
                 region=f"region-{index + 1}",
                 location=TABLE,
-                options={"table": TABLE, "key": ["id"], "batch_size": args.batch_size},
+                options={"table": TABLE, "key": ["id"], "batch_size": args.batch_size or None},
             )
         )
     backends: dict[str, TableBackend] = {
@@ -174,7 +176,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="rows per batch (default: the backend's)"
+    )
     parser.add_argument(
         "--wan-mbit",
         type=float,

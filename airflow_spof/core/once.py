@@ -17,11 +17,17 @@ V = TypeVar("V")
 
 
 class Once(Generic[K, V]):
-    """A thread-safe memo: ``get(key, compute)`` runs ``compute`` only for the first caller."""
+    """A thread-safe memo: ``get(key, compute)`` runs ``compute`` only for the first caller.
 
-    def __init__(self) -> None:
+    With ``keep=N`` only the N most recently added keys are remembered, which bounds
+    memory when the values are large (a caller that falls further behind computes
+    its value again).
+    """
+
+    def __init__(self, keep: int | None = None) -> None:
         self._results: dict[K, Future[V]] = {}
         self._lock = threading.Lock()
+        self._keep = keep
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         with self._lock:
@@ -29,6 +35,8 @@ class Once(Generic[K, V]):
             owner = future is None
             if future is None:
                 future = self._results[key] = Future()
+                if self._keep is not None and len(self._results) > self._keep:
+                    del self._results[next(iter(self._results))]  # the oldest
         if owner:
             try:
                 future.set_result(compute())

@@ -61,8 +61,11 @@ class TableSpec:
         return sa.table(self.table, *(sa.column(c) for c in columns), schema=self.schema)
 
 
-def upsert_statement(dialect: str, spec: TableSpec, columns: Sequence[str]) -> sa.Insert:
-    """The dialect's native insert-or-update by key, for executemany over ``columns``.
+def upsert_statement(
+    dialect: str, spec: TableSpec, columns: Sequence[str], source: sa.Select[Any] | None = None
+) -> sa.Insert:
+    """The dialect's native insert-or-update by key, for executemany over ``columns``
+    (or of the rows ``source`` selects, in ``columns`` order).
 
     PostgreSQL and SQLite: ``INSERT .. ON CONFLICT (key) DO UPDATE .. WHERE
     changed`` (a re-run touches no row). MySQL/MariaDB: ``INSERT .. ON
@@ -73,6 +76,8 @@ def upsert_statement(dialect: str, spec: TableSpec, columns: Sequence[str]) -> s
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(table)
+        if source is not None:
+            stmt = stmt.from_select(list(columns), source)
         if not values:
             return stmt.on_conflict_do_nothing(index_elements=list(spec.key))
         changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in values))
@@ -83,6 +88,8 @@ def upsert_statement(dialect: str, spec: TableSpec, columns: Sequence[str]) -> s
         )
     if dialect in ("mysql", "mariadb"):
         my = mysql.insert(table)
+        if source is not None:
+            my = my.from_select(list(columns), source)
         # MySQL needs at least one assignment; key = key is a no-op.
         updates = {c: my.inserted[c] for c in values} or {spec.key[0]: table.c[spec.key[0]]}
         return my.on_duplicate_key_update(updates)

@@ -6,9 +6,9 @@ returns ``Decimal``, SQLite ``int``, MariaDB ``1`` for ``True``). The checksum
 of a set of rows is the sum of the per-row SHA-256 values modulo 2**256: order
 does not matter and, unlike XOR, two identical rows do not cancel out.
 
-A value the database changed on the way in (a float squeezed into a REAL, a
-number rounded by NUMERIC(10,2)) hashes differently: verification reports it
-instead of accepting silently altered data.
+A value the database changed on the way in (a number rounded by NUMERIC(10,2),
+a string cut or padded by its column type) hashes differently: verification
+reports it instead of accepting silently altered data.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from airflow_spof.core.once import Once
 
 Row = dict[str, Any]
+T = TypeVar("T")
 Key = tuple[Any, ...]
 
 _MODULUS = 1 << 256
@@ -192,13 +193,18 @@ def combine(hashes: Iterable[str]) -> str:
     return digest.checksum
 
 
-class SharedRows:
-    """Rows upserted into several replicas, with the checksum of what is sent computed once.
+SHARED_BATCHES = 8
+"""Batches a SharedRows keeps for replicas that have not reached them yet: bounds memory;
+a replica further behind prepares its batch again."""
 
-    Each replica batches the same list or DataFrame the same way, so the rows at
-    one offset are the same rows for all: the first replica to reach a batch
-    hashes it, the others take its digest. Each replica still reads back and
-    hashes what its database stored. One-shot iterators are not accepted: each
+
+class SharedRows:
+    """Rows upserted into several replicas, each batch prepared once for all of them.
+
+    Each replica batches the same list or DataFrame the same way, so the rows at one
+    offset are the same rows for all: the first replica to reach a batch normalises,
+    checks, hashes and encodes it, the others take its result. Each replica still
+    verifies what its own database stored. One-shot iterators are not accepted: each
     replica would read different rows from them.
     """
 
@@ -206,7 +212,7 @@ class SharedRows:
         if not self.accepts(rows):
             raise TypeError("SharedRows needs a list (or sequence) of dicts or a DataFrame")
         self.rows = rows
-        self._sent: Once[tuple[int, int, tuple[str, ...]], Digest] = Once()
+        self._batches: Once[Hashable, Any] = Once(keep=SHARED_BATCHES)
 
     @staticmethod
     def accepts(rows: Any) -> bool:
@@ -222,10 +228,31 @@ class SharedRows:
         for batch in batches(self.rows, 1000):
             yield from batch
 
-    def sent(self, start: int, batch: list[Row], hasher: RowHasher) -> Digest:
-        """The digest of ``batch``, the rows at offset ``start``, hashed by the first asker."""
-        key = (start, len(batch), tuple(hasher.columns))
-        return self._sent.get(key, lambda: Digest.of_rows(batch, hasher))
+    def batch(
+        self, start: int, size: int, variant: Hashable, prepare: Callable[[list[Row]], T]
+    ) -> T:
+        """The ``size`` rows at ``start``, normalised and passed through ``prepare`` by the
+        first replica to ask for them with the same ``variant``; the others reuse that."""
+        return self._batches.get(
+            (start, size, variant), lambda: prepare(_normalised(self.rows, start, size))
+        )
+
+
+def _normalised(rows: Any, start: int, size: int) -> list[Row]:
+    if _is_dataframe(rows):
+        return _records(rows, start, size)
+    return [_row(row) for row in rows[start : start + size]]
+
+
+def _records(frame: Any, start: int, size: int) -> list[Row]:
+    records = frame.iloc[start : start + size].to_dict("records")
+    return [{str(k): _native(v) for k, v in r.items()} for r in records]
+
+
+def _row(row: Any) -> Row:
+    if not isinstance(row, Mapping):
+        raise TypeError(f"each row must be a mapping of column -> value, got {type(row)}")
+    return {str(k): _native(v) for k, v in row.items()}
 
 
 def batches(rows: Any, size: int) -> Iterator[list[Row]]:
@@ -240,16 +267,13 @@ def batches(rows: Any, size: int) -> Iterator[list[Row]]:
         rows = rows.rows
     if _is_dataframe(rows):
         for start in range(0, len(rows), size):
-            records = rows.iloc[start : start + size].to_dict("records")
-            yield [{str(k): _native(v) for k, v in r.items()} for r in records]
+            yield _records(rows, start, size)
         return
     if isinstance(rows, (Mapping, str, bytes)):
         raise TypeError("rows must be a list of dicts, an iterable of dicts or a DataFrame")
     batch: list[Row] = []
     for row in rows:
-        if not isinstance(row, Mapping):
-            raise TypeError(f"each row must be a mapping of column -> value, got {type(row)}")
-        batch.append({str(k): _native(v) for k, v in row.items()})
+        batch.append(_row(row))
         if len(batch) >= size:
             yield batch
             batch = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -15,21 +14,25 @@ from airflow_spof.core.errors import ErrorClass
 from airflow_spof.core.state import StateStore
 from airflow_spof.hooks.backend import Timeouts
 from airflow_spof.hooks.replicated import ReplicatedHook
-from airflow_spof.hooks.sql_rows import Digest, RowHasher, SharedRows, batches, rows_checksum
+from airflow_spof.hooks.sql_batches import write_batches
+from airflow_spof.hooks.sql_rows import Digest, SharedRows, rows_checksum
 
 
-class CountingHasher(RowHasher):
-    """Counts the rows it hashes: how many times the sent rows were hashed in all."""
+class CountingRows(SharedRows):
+    """Counts how many times a batch is prepared (normalised, checked, hashed, encoded)."""
 
-    def __init__(self, columns: Any) -> None:
-        super().__init__(columns)
-        self.rows = 0
+    def __init__(self, rows: Any) -> None:
+        super().__init__(rows)
+        self.prepared = 0
         self._lock = threading.Lock()
 
-    def __call__(self, row: Mapping[str, Any]) -> int:
-        with self._lock:
-            self.rows += 1
-        return super().__call__(row)
+    def batch(self, start: int, size: int, variant: Any, prepare: Any) -> Any:
+        def counted(rows: list[dict[str, Any]]) -> Any:
+            with self._lock:
+                self.prepared += 1
+            return prepare(rows)
+
+        return super().batch(start, size, variant, counted)
 
 
 def hook_for(replicas: Replicas, store: StateStore) -> ReplicatedHook:
@@ -38,27 +41,29 @@ def hook_for(replicas: Replicas, store: StateStore) -> ReplicatedHook:
     )
 
 
-def test_each_batch_is_hashed_once_for_concurrent_replicas(rows: Any) -> None:
+def test_each_batch_is_prepared_once_for_concurrent_replicas(rows: Any) -> None:
     data = rows(50)
-    shared = SharedRows(data)
-    hasher = CountingHasher(list(data[0]))
+    shared = CountingRows(data)
     start = threading.Barrier(3)
-    totals: list[str] = []
+    seen: list[tuple[str, int, list[bytes]]] = []
 
     def replica() -> None:
         start.wait()
-        total = Digest()
-        for batch in batches(shared, 20):
-            total.merge(shared.sent(total.count, batch, hasher))
-        totals.append(total.checksum)
+        total, lines = Digest(), []
+        for batch in write_batches(shared, 20, ("id",), text=True):
+            total.merge(batch.digest)
+            assert batch.text is not None
+            lines.extend(batch.text.lines)
+        seen.append((total.checksum, total.count, lines))
 
     threads = [threading.Thread(target=replica) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert hasher.rows == 50  # not 150
-    assert totals == [rows_checksum(data)] * 3
+    assert shared.prepared == 3  # 3 batches of 20, 20 and 10 rows; not 9
+    assert len(seen) == 3 and all(s == seen[0] for s in seen)
+    assert seen[0][:2] == (rows_checksum(data), 50) and len(seen[0][2]) == 50
 
 
 def test_only_rows_every_replica_can_reread_are_shared(rows: Any) -> None:
