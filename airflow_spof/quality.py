@@ -44,6 +44,14 @@ def _context() -> Any:
     return context
 
 
+def rows_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> Any:
+    """A DataFrame of ``rows``. A query's ``columns`` keep their names when it returned no
+    rows, so the gate judges an empty table with those columns, not one without any."""
+    import pandas as pd
+
+    return pd.DataFrame(list(rows), columns=list(dict.fromkeys(columns)) if columns else None)
+
+
 class QualityGate:
     """Expectations as plain dicts (serialisable, templatable) or gx Expectation objects."""
 

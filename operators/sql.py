@@ -11,6 +11,7 @@ from airflow_spof.core.endpoints import Endpoint, Replicas
 from airflow_spof.formats import check_format, from_rows, infer_format
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import holds_tables
+from airflow_spof.quality import rows_frame
 
 
 class FailoverSqlOperator(SpofBaseOperator):
@@ -62,7 +63,7 @@ class FailoverSqlOperator(SpofBaseOperator):
 
     def execute(self, context: Any) -> Any:
         gate = self.quality_gate
-        validator = (lambda rows: gate.validate(_frame(rows))) if gate else None
+        validator = (lambda rows: gate.validate(rows_frame(rows, rows.columns))) if gate else None
         with self.permanent_errors_fail_fast():
             rows, failover = self.hook(self.sources).query(
                 self.sql, self.parameters or None, validator=validator
@@ -95,9 +96,3 @@ class FailoverSqlOperator(SpofBaseOperator):
         )
         context["ti"].xcom_push(key="spof_report", value=report)
         return report
-
-
-def _frame(rows: list[dict[str, Any]]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame(rows)

@@ -18,6 +18,7 @@ from airflow_spof.formats import (
 from airflow_spof.hooks.sql_dialect import check_identifier
 from airflow_spof.operators.base import SpofBaseOperator, as_replicas
 from airflow_spof.operators.payload import holds_tables
+from airflow_spof.quality import rows_frame
 
 
 class FailoverTransferOperator(SpofBaseOperator):
@@ -113,7 +114,7 @@ class FailoverTransferOperator(SpofBaseOperator):
         gate = self.quality_gate
         if self.from_tables:
             validator: Validator | None = (
-                (lambda rows: gate.validate(_frame(rows))) if gate else None
+                (lambda rows: gate.validate(rows_frame(rows, rows.columns))) if gate else None
             )
             return hook.query(self.sql or self._select_all(), validator=validator)
         data, report = self._read_object(hook)
@@ -139,9 +140,3 @@ def _format_of(key: str, declared: str | None) -> str | None:
         if declared:
             raise
         return None
-
-
-def _frame(rows: list[dict[str, Any]]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame(rows)

@@ -17,6 +17,14 @@ from airflow_spof.core.replication import WriteAck
 Row = dict[str, Any]
 
 
+class Rows(list[Row]):
+    """A query's rows and its column names, which a result without rows still has."""
+
+    def __init__(self, columns: Iterable[str], rows: Iterable[Row] = ()) -> None:
+        super().__init__(rows)
+        self.columns = tuple(columns)
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Per-operation limits a backend enforces itself (socket, statement)."""
@@ -58,8 +66,8 @@ class TableBackend(Protocol):
     def probe(self) -> None:
         """Raise unless the database answers ``SELECT 1``."""
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run a read-only query and return its rows."""
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Rows:
+        """Run a read-only query and return its rows, with its columns."""
 
     def upsert(self, rows: Iterable[Row]) -> WriteAck:
         """Insert or update rows by key in one transaction; verified by count and checksum."""

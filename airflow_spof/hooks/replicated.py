@@ -31,6 +31,7 @@ from airflow_spof.hooks.backend import (
     Backend,
     ObjectBackend,
     Row,
+    Rows,
     TableBackend,
     Timeouts,
     open_backend,
@@ -217,7 +218,7 @@ class ReplicatedHook(BaseHook):
         sql: str,
         parameters: Mapping[str, Any] | None = None,
         validator: Validator | None = None,
-    ) -> tuple[list[Row], FailoverReport]:
+    ) -> tuple[Rows, FailoverReport]:
         """Run a read-only query on the first healthy table replica."""
         return self._failover(lambda ep: self._table_backend(ep).query(sql, parameters), validator)
 

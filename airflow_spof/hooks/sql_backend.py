@@ -27,7 +27,7 @@ from airflow_spof import chaos
 from airflow_spof.core.endpoints import Endpoint
 from airflow_spof.core.errors import ChecksumMismatch, SpofError
 from airflow_spof.core.replication import WriteAck
-from airflow_spof.hooks.backend import Timeouts, register_backend
+from airflow_spof.hooks.backend import Rows, Timeouts, register_backend
 from airflow_spof.hooks.sql_batches import Batch, write_batches
 from airflow_spof.hooks.sql_connection import Watchdog, engine_for, resolve
 from airflow_spof.hooks.sql_copy import MIN_ROWS as COPY_MIN_ROWS
@@ -80,18 +80,20 @@ class SqlBackend:
         """Raise unless the database answers ``SELECT 1`` within the timeout."""
         self._run("probe", lambda conn: conn.exec_driver_sql("SELECT 1").scalar(), readonly=True)
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run a read-only query with ``:name`` parameters and return its rows.
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Rows:
+        """Run a read-only query with ``:name`` parameters and return its rows and columns.
 
         ``{table}`` in ``sql`` becomes this endpoint's quoted table name, so
         one query text serves replicas whose schema or table names differ.
         """
         text = sql.replace(TABLE_PLACEHOLDER, self.qualified_table)
 
-        def work(conn: Connection) -> list[Row]:
-            return [dict(r) for r in conn.execute(sa.text(text), dict(parameters or {})).mappings()]
+        def work(conn: Connection) -> Rows:
+            result = conn.execute(sa.text(text), dict(parameters or {}))
+            return Rows(result.keys(), (dict(r) for r in result.mappings()))
 
-        return chaos.corrupt_rows(self.endpoint, self._run("query", work, readonly=True))
+        rows = self._run("query", work, readonly=True)
+        return Rows(rows.columns, chaos.corrupt_rows(self.endpoint, rows))
 
     def fingerprints(self) -> dict[Key, str]:
         """Key -> hex SHA-256 of every row's canonical content (for anti-entropy)."""
