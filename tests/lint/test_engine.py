@@ -172,3 +172,24 @@ def test_main_guard_is_skipped_and_other_ifs_are_followed(tmp_path: Path) -> Non
     result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
     (dag,) = result.modules[0].dags
     assert set(dag.tasks) == {"extra"}
+
+
+def test_percent_formatting_of_known_values_names_each_task(tmp_path: Path) -> None:
+    (tmp_path / "percent.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from somewhere import unknown\n"
+        "with DAG('percent') as d:\n"
+        "    for i in range(3):\n"
+        "        BashOperator(task_id='step_%d' % i, bash_command='x')\n"
+        "    BashOperator(task_id='%s_%02d' % ('load', 7), bash_command='x')\n"
+        "    BashOperator(task_id='%(kind)s' % {'kind': 'dict'}, bash_command='x')\n"
+        "    BashOperator(task_id='u_%s' % unknown, bash_command='x')\n"
+        "    BashOperator(task_id='huge_%0999999999d' % 1, bash_command='x')\n"
+        "    BashOperator(task_id='star_%*d' % (999999999, 1), bash_command='x')\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    tasks = set(result.modules[0].dags[0].tasks)
+    assert {"step_0", "step_1", "step_2", "load_07", "dict"} <= tasks
+    # An unknown value, or a width that would build a huge string, stays a template.
+    assert {"u_%s", "huge_%0999999999d", "star_%*d"} <= tasks

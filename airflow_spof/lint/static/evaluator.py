@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import operator
 import posixpath
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -50,6 +51,29 @@ def dispatch_table(cls: type, prefix: str) -> dict[type, Callable[..., Any]]:
         if isinstance(node_type, type) and issubclass(node_type, ast.AST):
             table[node_type] = getattr(cls, name)
     return table
+
+
+_KNOWN_SCALARS = (str, int, float, bool, type(None))
+_WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
+"""A ``*`` width or one of 4+ digits: formatting could build a string of any size."""
+
+
+def _percent(template: str, values: Any) -> str:
+    """``template % values`` when every value is known (``PartialStr`` otherwise)."""
+    if isinstance(values, dict):
+        items = list(values.values())
+    else:
+        items = list(values) if isinstance(values, tuple) else [values]
+    if (
+        isinstance(template, PartialStr)
+        or _WIDE.search(template)
+        or not all(type(v) in _KNOWN_SCALARS for v in items)
+    ):
+        return PartialStr(template)
+    try:
+        return str(template % values)
+    except (TypeError, ValueError, KeyError):
+        return PartialStr(template)
 
 
 class Evaluator:
@@ -220,7 +244,7 @@ class Evaluator:
         if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
             return posixpath.join(left, right)
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
-            return PartialStr(left)
+            return _percent(left, right)
         op = _ARITH.get(type(node.op))
         if op is None or left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
