@@ -71,8 +71,10 @@ class FailoverTransferOperator(SpofBaseOperator):
         target_key = str(self.destination_key or self.key)
         with self.permanent_errors_fail_fast():
             if not self.from_tables and not self.to_tables and self._same_format(target_key):
-                if self.quality_gate is None and target_key == str(self.key):
-                    replication, failover = source_hook.copy_to(str(self.key), destination_hook)
+                if self.quality_gate is None:
+                    replication, failover = source_hook.copy_to(
+                        str(self.key), destination_hook, target_key
+                    )
                 else:
                     data, failover = self._read_object(source_hook)
                     replication = destination_hook.write(target_key, data)

@@ -223,20 +223,22 @@ class ReplicatedHook(BaseHook):
         return self._failover(lambda ep: self._table_backend(ep).query(sql, parameters), validator)
 
     def copy_to(
-        self, key: str, destination: ReplicatedHook
+        self, key: str, destination: ReplicatedHook, destination_key: str | None = None
     ) -> tuple[ReplicationReport, FailoverReport]:
-        """Stream one object from the first healthy source into every destination replica.
+        """Stream one object from the first healthy source into every destination replica,
+        under ``destination_key`` (default: the same key).
 
         A source that breaks mid-stream aborts every destination write (no
         partial object is committed) and the next source is tried; so does an
         attempt abandoned at its timeout or beaten by a hedged one, so that it cannot
         land after the copy that was reported.
         """
+        target = key if destination_key is None else destination_key
 
         def copy_from(endpoint: Endpoint) -> ReplicationReport:
             gave_up = abandoned()
             chunks = self._object_backend(endpoint).read(key)
-            return destination.write(key, _until(gave_up, chunks, endpoint.name))
+            return destination.write(target, _until(gave_up, chunks, endpoint.name))
 
         return self._failover(copy_from)
 

@@ -120,3 +120,11 @@ def test_a_source_that_breaks_mid_stream_fails_over_without_a_partial_copy(
     assert replication.reached and not replication.lagging
     for directory in ("d1", "d2"):
         assert (tmp_path / directory / "big.bin").read_bytes() == payload
+
+    # Under another key, streamed the same way: nothing lands under the source's key.
+    with chaos.inject(f"{replicas3.use1.name}=corrupt"):
+        replication, failover = sources.copy_to("big.bin", destination, "copies/renamed.bin")
+    assert failover.served_by == replicas3.euw1.name
+    assert replication.item == "copies/renamed.bin" and not replication.lagging
+    for directory in ("d1", "d2"):
+        assert (tmp_path / directory / "copies" / "renamed.bin").read_bytes() == payload
