@@ -9,12 +9,13 @@ across the triggerer boundary.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from airflow_spof import chaos
 from airflow_spof.core.endpoints import Endpoint, Replicas, ReplicaSetError
@@ -98,7 +99,9 @@ def http(
     """An HTTP target: ``http("https://api.example.com/health")`` or
     ``http("/health", conn_id="my_api")`` (host, port, login and headers from the connection).
 
-    URLs must not carry credentials: they would show in names, logs and the UI.
+    URLs must not carry user:password credentials (they are refused); a token a health
+    endpoint only takes in the query (``?access_token=...``) is kept out of the target's
+    name and masked in logs and rendered fields, but belongs in a connection.
     """
     if not isinstance(url, str) or not url:
         raise ReplicaSetError("http target: url is required")
@@ -118,6 +121,7 @@ def http(
         if not 100 <= status <= 599:
             raise ReplicaSetError(f"http target {url!r}: {status} is not an HTTP status")
     default_name = f"http:{conn_id}{url}" if conn_id else f"http:{_display_url(url)}"
+    mask_query_credentials(url)
     return HttpTarget(
         url=url,
         name=name or default_name,
@@ -153,6 +157,25 @@ def _check_absolute_url(url: str) -> None:
         parts.port  # noqa: B018 -- raises ValueError on a port out of range
     except ValueError as exc:
         raise ReplicaSetError(f"http target {url!r}: {exc}") from None
+
+
+_CREDENTIAL_WORDS = frozenset(
+    {"token", "key", "apikey", "secret", "password", "passwd", "pwd", "sig", "signature"}
+    | {"auth", "credential", "credentials", "session", "sessionid"}
+)
+_WORD_BREAK = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def mask_query_credentials(url: str) -> None:
+    """Mask credential-looking query values (``?access_token=...``, ``apiKey``,
+    ``X-Amz-Signature``) in task logs and rendered fields: some health endpoints take a
+    token no other way."""
+    from airflow.sdk.log import mask_secret
+
+    for name, value in parse_qsl(urlsplit(url).query):
+        words = {word.lower() for word in _WORD_BREAK.split(name)}
+        if value and words & _CREDENTIAL_WORDS:
+            mask_secret(value)
 
 
 def _display_url(url: str) -> str:
@@ -300,6 +323,7 @@ class Prober:
             url, auth, headers = _from_connection(target, secrets)
         else:
             _check_absolute_url(url)
+        mask_query_credentials(url)  # a templated token is only known once rendered
         timeout = httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect)
         with (
             httpx.Client(timeout=timeout, follow_redirects=False) as client,

@@ -117,6 +117,18 @@ def test_targets_round_trip_through_json(tmp_path: Path) -> None:
         assert target_from_dict(json.loads(json.dumps(target_to_dict(target)))) == target
 
 
+def test_a_token_in_a_probe_url_is_masked_but_plain_parameters_are_not() -> None:
+    """Some health endpoints only take a token in the query: it must not reach task logs
+    or the rendered ``targets`` field (both go through Airflow's secrets masker)."""
+    from airflow.sdk.log import redact
+
+    token, key = "tok-3f9a77c2d1e8", "k-81be02f7aa"
+    target = http(f"https://api.example.com/health?design=json&access_token={token}&apiKey={key}")
+    rendered = json.dumps(redact(target_to_dict(target)))
+    assert token not in rendered and key not in rendered and "design=json" in rendered
+    assert token not in str(redact(f"GET {target.url} failed"))
+
+
 # -- poke against real upstreams ---------------------------------------------------
 
 
