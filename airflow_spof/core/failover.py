@@ -47,6 +47,11 @@ class PermanentFailure(SpofError):
         self.report = report
 
 
+SNAPSHOT_FRESH_FOR = 1.0
+"""Seconds a call's breaker snapshot is trusted to say "closed, no failures" at its
+success; a longer call reads the breaker again, one small read against a call of seconds."""
+
+
 @dataclass(frozen=True)
 class FailoverPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -71,6 +76,7 @@ class _Run(Generic[E, T]):
     secrets: Iterable[str]
     health: Mapping[str, Health]
     statuses: dict[str, BreakerStatus]
+    snapshot_at: float
     report: FailoverReport
     deadline: float | None
     on_event: Callable[..., None] | None
@@ -187,7 +193,10 @@ class _Run(Generic[E, T]):
     def succeeded(self, endpoint: E) -> None:
         if self.breakers is not None:
             name = _name(endpoint)
-            self.breakers.record_success(name, self.statuses.get(name))
+            fresh = time.monotonic() - self.snapshot_at <= SNAPSHOT_FRESH_FOR
+            # An older snapshot may miss failures other workers recorded since: None makes
+            # record_success read the breaker again before it decides there is nothing to reset.
+            self.breakers.record_success(name, self.statuses.get(name) if fresh else None)
 
     def failed(self, endpoint: E, exc: BaseException) -> None:
         name = _name(endpoint)
@@ -240,6 +249,7 @@ def failover(
         secrets=list(secrets),
         health=health,
         statuses=statuses,
+        snapshot_at=started,
         report=FailoverReport(state_available=store.available if store is not None else True),
         deadline=None if policy.deadline is None else started + policy.deadline,
         on_event=on_event,

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_spof.core.breaker import BreakerPolicy, CircuitBreakers
+from airflow_spof.core.breaker import Admission, BreakerPolicy, CircuitBreakers
 from airflow_spof.core.errors import ErrorClass, InvalidData, PermanentError
 from airflow_spof.core.failover import (
+    SNAPSHOT_FRESH_FOR,
     AllEndpointsFailed,
     FailoverPolicy,
     PermanentFailure,
@@ -19,6 +20,7 @@ from airflow_spof.core.failover import (
 )
 from airflow_spof.core.retry import RetryPolicy
 from airflow_spof.core.state import StateStore
+from airflow_spof.testing.waiting import wait_until
 
 ONE_TRY = FailoverPolicy(retry=RetryPolicy(attempts=1))
 
@@ -269,3 +271,27 @@ def test_a_retry_that_succeeds_on_the_same_endpoint_is_no_fallback() -> None:
     call, _ = serve({"a": TimeoutError("t"), "b": TimeoutError("t"), "c": "c"})
     _, report = failover(["a", "b", "c"], call)
     assert report.fallback_from == ["a", "b"]
+
+
+def test_a_slow_success_resets_failures_other_workers_recorded_meanwhile(
+    store: StateStore,
+) -> None:
+    """Failures must be consecutive: a success that ends after other workers' failures
+    resets their count, even though this call's snapshot (taken at its start) was clean."""
+    breakers = CircuitBreakers(store, BreakerPolicy(failure_threshold=3, cooldown=60))
+    other_worker = CircuitBreakers(StateStore(store.engine), breakers.policy)
+    started = time.monotonic()
+
+    def slow_success(endpoint: str) -> str:
+        other_worker.record_failure(endpoint, "timeout")
+        other_worker.record_failure(endpoint, "timeout")
+        # Outlive the snapshot: a longer call is where this race is likely.
+        wait_until(lambda: time.monotonic() - started > SNAPSHOT_FRESH_FOR, timeout=10)
+        return "ok"
+
+    result, _ = failover(["db"], slow_success, breakers=breakers)
+
+    assert result == "ok"
+    assert breakers.statuses(["db"])["db"].consecutive_failures == 0
+    other_worker.record_failure("db", "timeout")  # the next failure is the first in a row
+    assert breakers.admit("db") is Admission.ALLOWED
