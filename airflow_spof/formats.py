@@ -45,6 +45,8 @@ def to_frame(data: bytes, fmt: str) -> Any:
     """Parse bytes into a pandas DataFrame."""
     import pandas as pd
 
+    if fmt != "parquet" and not data.strip():
+        return pd.DataFrame()  # no rows and no header: an empty object, as to_rows sees it
     try:
         if fmt == "csv":
             return pd.read_csv(io.BytesIO(data))
@@ -82,14 +84,18 @@ def to_rows(data: bytes, fmt: str) -> list[dict[str, Any]]:
         raise FormatError(f"data is not valid {fmt}: {exc}") from exc
 
 
-def from_rows(rows: Sequence[dict[str, Any]], fmt: str) -> bytes:
+def from_rows(
+    rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None
+) -> bytes:
     """Serialise rows; the same rows always give the same bytes (idempotent re-runs).
 
-    Columns are the union of the rows' keys, in order of first appearance;
-    None and NaN are written as empty CSV cells, JSON null and Parquet null.
+    Columns are ``columns`` (a query's, which it has even without rows: CSV keeps
+    them as its header, Parquet as its schema) then any other keys of the rows, in
+    order of first appearance; None and NaN are written as empty CSV cells, JSON
+    null and Parquet null.
     """
     rows = [_native_row(r) for r in rows]
-    columns = list(dict.fromkeys(k for r in rows for k in r))
+    columns = list(dict.fromkeys([*(columns or ()), *(k for r in rows for k in r)]))
     if fmt == "csv":
         if not columns:
             return b""

@@ -85,7 +85,9 @@ class FailoverSqlOperator(SpofBaseOperator):
                 )
             else:
                 key = str(self.destination_key)
-                replication = hook.write(key, from_rows(rows, infer_format(key, self.format)))
+                replication = hook.write(
+                    key, from_rows(rows, infer_format(key, self.format), rows.columns)
+                )
         report = self.finish(
             context,
             sources=self.sources,

@@ -84,7 +84,9 @@ class FailoverTransferOperator(SpofBaseOperator):
                     replication = destination_hook.write_rows(rows, item=self._item(context))
                 else:
                     fmt = infer_format(target_key, self.destination_format)
-                    replication = destination_hook.write(target_key, from_rows(rows, fmt))
+                    replication = destination_hook.write(
+                        target_key, from_rows(rows, fmt, getattr(rows, "columns", None))
+                    )
         return self.finish(
             context,
             sources=self.sources,

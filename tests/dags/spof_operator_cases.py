@@ -142,3 +142,12 @@ with DAG(dag_id="spof_large_result_to_replicas", schedule=None, default_args={"r
         destination=FRAME_REPLICAS,
         destination_key="large/orders.csv",
     )
+
+with DAG(dag_id="spof_empty_result_to_replicas", schedule=None, default_args={"retries": 0}):
+    FailoverSqlOperator(
+        task_id="empty_result",
+        sources=WAREHOUSE_READS,
+        sql="SELECT order_id, customer FROM orders WHERE order_id < 0",
+        destination=FRAME_REPLICAS,
+        destination_key="empty/orders.csv",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_spof.formats import FORMATS, from_rows, to_rows
+from airflow_spof.formats import FORMATS, from_rows, to_frame, to_rows
 
 ROWS: list[dict[str, Any]] = [
     {"id": 1, "zip": "02134", "amount": 9.5, "note": "naïve café 東京", "flag": True},
@@ -49,6 +49,20 @@ def test_no_rows_round_trip(fmt: str) -> None:
 
 def test_a_header_only_csv_is_no_rows() -> None:
     assert to_rows(b"id,zip\n", "csv") == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_query_without_rows_keeps_its_columns(fmt: str) -> None:
+    """An empty result written as CSV or Parquet still names its columns, so a quality gate
+    reading it judges an empty table with those columns, not a file without any."""
+    data = from_rows([], fmt, columns=["id", "zip"])
+    assert to_rows(data, fmt) == []
+    assert list(to_frame(data, fmt).columns) == ["id", "zip"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_empty_text_object_is_an_empty_frame(fmt: str) -> None:
+    assert to_frame(b"", fmt).empty
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

@@ -247,6 +247,16 @@ def test_a_large_result_written_to_replicas_still_pushes_its_failover_report(env
     )
 
 
+def test_an_empty_result_written_as_csv_keeps_its_header(env, cases) -> None:
+    """Zero rows still have columns: readers (and quality gates) see an empty table with
+    them, not a zero-byte file."""
+    result = run_dag(cases.get_dag("spof_empty_result_to_replicas"), DAY)
+    assert result.succeeded, result.task_states
+    assert (env.nfs_root / "frames-a" / "empty" / "orders.csv").read_text() == (
+        "order_id,customer\n"
+    )
+
+
 def xcom_of(result, task_id: str, key: str):
     """An XCom other than the return value, read from the metadata DB like RunResult's."""
     import sqlalchemy as sa
