@@ -102,6 +102,32 @@ def test_frozen_server_cannot_hang_a_query(databases: Any, seeded: Any) -> None:
     assert len(invalidated) == 1  # the next query got a healthy connection, no stale retry
 
 
+def pause_after(rows: Iterable[dict[str, Any]], count: int, cluster: PostgresCluster) -> Iterator:
+    """Yield rows; freeze the server (SIGSTOP) before row ``count`` is handed out."""
+    for index, row in enumerate(rows):
+        if index == count:
+            cluster.pause()
+        yield row
+
+
+def test_frozen_server_cannot_hang_a_bulk_write(databases: Any, seeded: Any, rows: Any) -> None:
+    """A write large enough for COPY, frozen between two batches: the watchdog still cuts
+    it at the timeout, and nothing of it is committed."""
+    backend = open_backend(
+        seeded.endpoint("pg1", batch_size=60), Timeouts(connect=TIMEOUT, read=TIMEOUT)
+    )
+    backend.probe()
+    try:
+        started = time.monotonic()
+        with pytest.raises(SqlTimeout, match="connection cut and discarded"):
+            backend.upsert(pause_after(rows(300, start=100), 150, databases.pg1))
+        elapsed = time.monotonic() - started
+    finally:
+        databases.pg1.resume()
+    assert elapsed <= TIMEOUT + SLACK
+    assert seeded.count("pg1") == 30
+
+
 @pytest.mark.parametrize("pooled", [True, False], ids=["open-connection", "new-connection"])
 def test_frozen_primary_fails_over_within_timeout(
     databases: Any, seeded: Any, pooled: bool
