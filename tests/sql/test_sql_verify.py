@@ -14,13 +14,20 @@ from airflow_spof.hooks.backend import open_backend
 from airflow_spof.hooks.sql_rows import rows_checksum
 
 
-@pytest.mark.parametrize("db", ["pg1", "maria", "lite"])
-def test_corrupted_write_is_caught_and_rolled_back(tables: Any, rows: Any, db: str) -> None:
-    backend = open_backend(tables.endpoint(db))
+@pytest.mark.parametrize(
+    ("db", "count"),
+    [("pg1", 30), ("pg1", 600), ("maria", 30), ("lite", 30)],
+    ids=["pg1-row-by-row", "pg1-copy", "maria", "lite"],
+)
+def test_corrupted_write_is_caught_and_rolled_back(
+    tables: Any, rows: Any, db: str, count: int
+) -> None:
+    """30 rows go row by row; 600 (in batches of 200) through PostgreSQL's COPY path."""
+    backend = open_backend(tables.endpoint(db, batch_size=200))
     original = backend.upsert(rows(20))
 
     with chaos.inject(f"{db}=corrupt"), pytest.raises(ChecksumMismatch) as caught:
-        backend.upsert(rows(30, tag="v2"))
+        backend.upsert(rows(count, tag="v2"))
 
     assert classify(caught.value) is ErrorClass.INVALID_DATA
     assert "rolled back" in str(caught.value)
