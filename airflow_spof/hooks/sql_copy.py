@@ -11,8 +11,11 @@ Verification stays exact: the digest matches only if every stored row prints as,
 byte for byte, the line that was sent (``numeric`` is printed without trailing zeros,
 so 1.5 stored in NUMERIC(10,2) prints ``1.5`` while 1.234 prints ``1.23``). Any other
 difference (a timestamp printed in another style) only means the caller verifies the
-batch the slow way, by canonical hashes of the rows read back. A value without an exact
-text form here (a dict, a list) sends the batch through ``executemany``.
+batch the slow way, by canonical hashes of the rows read back. So does a value whose
+printed form does not decide what a reader gets: True stored in a text column prints
+``t`` as sent, but reads back as the string ``'t'``, so only values of the kinds a
+column's type reads back as themselves are vouched for by the digest. A value without
+an exact text form here (a dict, a list) sends the batch through ``executemany``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,38 @@ _TRIM_SCALE_SINCE = 130000  # trim_scale() is PostgreSQL 13+
 
 class _NoTextForm(Exception):
     """A value this encoder cannot write as COPY text that prints back the same."""
+
+
+class _NonFinite:
+    """The kind of a float infinity or NaN: ``Infinity`` prints back from a ``numeric``
+    column too, but reads back as ``Decimal('Infinity')``, whose canonical form differs."""
+
+
+_INTEGER_KINDS = frozenset({int, float, decimal.Decimal, str})
+_TEXT_KINDS = frozenset({str, int, uuid.UUID, dt.date})
+_TRUSTED: dict[int, frozenset[type]] = {
+    16: frozenset({bool}),
+    17: frozenset({bytes, bytearray, memoryview}),
+    20: _INTEGER_KINDS,
+    21: _INTEGER_KINDS,
+    23: _INTEGER_KINDS,
+    25: _TEXT_KINDS,
+    26: _INTEGER_KINDS,
+    700: frozenset({float, int, _NonFinite}),
+    701: frozenset({float, int, _NonFinite}),
+    1042: _TEXT_KINDS,
+    1043: _TEXT_KINDS,
+    1082: frozenset({dt.date}),
+    1083: frozenset({dt.time}),
+    1114: frozenset({dt.datetime}),
+    1184: frozenset({dt.datetime}),
+    1700: frozenset({decimal.Decimal, int, float}),
+    2950: frozenset({uuid.UUID, str}),
+}
+"""Per column type (pg_type OID; a domain is reported as its base type), the kinds of
+Python value whose text, printed back unchanged, reads back as a value with the same
+canonical form (:func:`~airflow_spof.hooks.sql_rows.canonical`). A string is trusted
+only where its printed form is its canonical one: text, integers, uuid."""
 
 
 def _float(value: float) -> str:
@@ -112,6 +147,8 @@ class CopyText:
 
     lines: list[bytes]
     sha256: str
+    kinds: tuple[frozenset[type], ...]
+    """Per column, the kinds of value it holds (types, and :class:`_NonFinite`)."""
 
     @classmethod
     def of(cls, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> CopyText | None:
@@ -120,7 +157,17 @@ class CopyText:
             lines = ["\t".join([_field(row[c]) for c in columns]).encode() for row in rows]
         except _NoTextForm:
             return None
-        return cls(lines, hashlib.sha256(b"\n".join(sorted(lines))).hexdigest())
+        kinds = tuple(_kinds(rows, c) for c in columns)
+        return cls(lines, hashlib.sha256(b"\n".join(sorted(lines))).hexdigest(), kinds)
+
+
+def _kinds(rows: Sequence[dict[str, Any]], column: str) -> frozenset[type]:
+    kinds = {type(row[column]) for row in rows}
+    if float in kinds and not all(
+        math.isfinite(row[column]) for row in rows if type(row[column]) is float
+    ):
+        kinds.add(_NonFinite)
+    return frozenset(kinds)
 
 
 class CopyUpsert:
@@ -143,6 +190,7 @@ class CopyUpsert:
         )
         self._cursor.execute(f"SELECT {names} FROM pg_temp.{STAGE}")
         types = [column.type_code for column in self._cursor.description]
+        self._trusted = [_TRUSTED.get(oid, frozenset()) | {type(None)} for oid in types]
         trim = raw.info.server_version >= _TRIM_SCALE_SINCE
         printed = ", ".join(
             _printed(f"t.{preparer.quote(c)}", oid, trim)
@@ -188,6 +236,15 @@ class CopyUpsert:
             copy.write(b"\n".join(lines) + b"\n")
         self._staged = True
         self._conn.execute(self._merge)
+
+    def vouches_for(self, text: CopyText) -> bool:
+        """Would :meth:`holds` prove that every value of ``text`` reads back as sent?
+
+        Not for a value of a kind its column's type reads back as another value (True
+        in a text column, a string in a boolean one), nor for types not known here."""
+        return all(
+            kinds <= trusted for kinds, trusted in zip(text.kinds, self._trusted, strict=True)
+        )
 
     def holds(self, text: CopyText) -> bool:
         """Does the target now hold the staged keys printing exactly as ``text``?"""
