@@ -111,7 +111,12 @@ def _bytes(value: Any) -> str:
 
 
 def _iso(value: dt.datetime | dt.date | dt.time) -> str:
-    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if value.tzinfo is not None:
+        # A timestamp column drops an offset instead of applying it: send the UTC time.
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat(sep=" ")
 
 
 _FORMATS: dict[type, Callable[[Any], str]] = {

@@ -185,6 +185,23 @@ def test_equal_values_printed_another_way_pass_the_slow_check(
     }
 
 
+@pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
+def test_an_aware_datetime_in_a_timestamp_column_is_stored_as_its_utc_time(
+    pg: Any, tables: Any, count: int
+) -> None:
+    """A timestamp column's input drops an offset instead of applying it: sent with +02:00,
+    08:00 would be stored, and the write fail verification, though row by row it passes."""
+    backend, name = pg("at timestamp, instant timestamptz")
+    rows = [{"id": i, "at": AWARE, "instant": AWARE} for i in range(count)]
+
+    ack = backend.upsert(rows)
+
+    assert ack.checksum == rows_checksum(rows) == backend.checksum()
+    assert {(r["at"], r["instant"]) for r in stored(tables, name)} == {
+        (dt.datetime(2024, 5, 1, 6, 0), dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.timezone.utc))
+    }
+
+
 def test_values_without_a_text_form_are_written_row_by_row(
     pg: Any, tables: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
