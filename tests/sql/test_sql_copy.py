@@ -234,3 +234,39 @@ def test_a_role_without_temporary_tables_still_writes(pg: Any, tables: Any, data
             conn.exec_driver_sql("GRANT TEMPORARY ON DATABASE postgres TO PUBLIC")
             conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {role}")
             conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
+def test_a_role_printing_floats_rounded_lets_no_altered_float_pass(
+    pg: Any, tables: Any, databases: Any, count: int
+) -> None:
+    """With ``extra_float_digits = 0`` (PostgreSQL 11's default) floats print with 15
+    digits: a value a trigger nudged would print, and read back, as the one sent."""
+    _, name = pg("value double precision, exact double precision")
+    role = f"rounding_{name}"
+    with tables.admin("pg1").begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE FUNCTION nudge_{name}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN NEW.value := NEW.value + 1e-13; RETURN NEW; END $$"
+        )
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER nudge BEFORE INSERT OR UPDATE ON {name} "
+            f"FOR EACH ROW EXECUTE FUNCTION nudge_{name}()"
+        )
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"ALTER ROLE {role} SET extra_float_digits = 0")
+        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role}")
+    try:
+        url = sa.make_url(databases.pg1.url).set(username=role)
+        backend = SqlBackend(tables.endpoint("pg1", table=name, url=url.render_as_string(False)))
+        exact = [{"id": i, "value": None, "exact": 0.1 + 0.2} for i in range(count)]
+        assert backend.upsert(exact).checksum == rows_checksum(exact)  # 17 digits, kept
+
+        with pytest.raises(ChecksumMismatch, match="rolled back"):
+            backend.upsert([{"id": i, "value": 1000.5, "exact": 0.5} for i in range(count)])
+        assert {r["value"] for r in stored(tables, name)} == {None}
+    finally:
+        with tables.admin("pg1").begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+            conn.exec_driver_sql(f"DROP FUNCTION nudge_{name}()")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
