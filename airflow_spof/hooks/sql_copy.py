@@ -38,7 +38,9 @@ MIN_ROWS = 50
 """A write whose first batch is smaller than this is cheaper as ``executemany`` than as a
 staging table (four more statements)."""
 
-STAGE = "spof_stage"
+STAGE = "spof-stage"
+"""Temporary tables come first in the search path, so the staging table has a name no
+checked target name can have (a hyphen): it can never hide the target."""
 _NUMERIC = 1700  # pg_type OID: printed with its column's scale, trimmed to compare
 _PLAIN_OUTPUT = frozenset({16, 20, 21, 23, 26, 700, 701, 1082, 1083, 1114, 1184, 1186, 1700, 2950})
 """Types whose printed form never holds a character COPY escapes (bool, integers, floats,
@@ -190,10 +192,12 @@ class CopyUpsert:
         preparer = conn.dialect.identifier_preparer
         target = preparer.format_table(spec.clause(columns))
         names = ", ".join(preparer.quote(c) for c in columns)
+        self._stage_name = stage_name = f"pg_temp.{preparer.quote(STAGE)}"
         self._cursor.execute(
-            f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT {names} FROM {target} WITH NO DATA"
+            f"CREATE TEMP TABLE {stage_name} ON COMMIT DROP "
+            f"AS SELECT {names} FROM {target} WITH NO DATA"
         )
-        self._cursor.execute(f"SELECT {names} FROM pg_temp.{STAGE}")
+        self._cursor.execute(f"SELECT {names} FROM {stage_name}")
         types = [column.type_code for column in self._cursor.description]
         self._trusted = [_TRUSTED.get(oid, frozenset()) | {type(None)} for oid in types]
         trim = raw.info.server_version >= _TRIM_SCALE_SINCE
@@ -202,12 +206,12 @@ class CopyUpsert:
             for c, oid in zip(columns, types, strict=True)
         )
         joined = " AND ".join(f"t.{preparer.quote(k)} = s.{preparer.quote(k)}" for k in spec.key)
-        self._copy_in = f"COPY pg_temp.{STAGE} ({names}) FROM STDIN"
+        self._copy_in = f"COPY {stage_name} ({names}) FROM STDIN"
         self._digest = (
             "SELECT count(*), encode(sha256(convert_to(coalesce("
             "string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), ''), 'UTF8')), 'hex') "
             f"FROM (SELECT concat_ws(E'\\t', {printed}) AS line FROM {target} AS t "
-            f"JOIN pg_temp.{STAGE} AS s ON {joined}) AS printed"
+            f"JOIN {stage_name} AS s ON {joined}) AS printed"
         )
         stage = sa.table(STAGE, *(sa.column(c) for c in columns), schema="pg_temp")
         self._merge = upsert_statement(
@@ -236,7 +240,7 @@ class CopyUpsert:
     def upsert(self, lines: list[bytes]) -> None:
         """Stage ``lines`` (replacing the previous batch) and merge them into the target."""
         if self._staged:
-            self._cursor.execute(f"TRUNCATE pg_temp.{STAGE}")
+            self._cursor.execute(f"TRUNCATE {self._stage_name}")
         with self._cursor.copy(self._copy_in) as copy:
             copy.write(b"\n".join(lines) + b"\n")
         self._staged = True

@@ -270,3 +270,18 @@ def test_a_role_printing_floats_rounded_lets_no_altered_float_pass(
             conn.exec_driver_sql(f"DROP TABLE {name}")
             conn.exec_driver_sql(f"DROP FUNCTION nudge_{name}()")
             conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_a_table_named_like_the_staging_table_is_written(tables: Any) -> None:
+    """Temporary tables come first in the search path: a staging table named like the
+    target would hide it from the merge."""
+    with tables.admin("pg1").begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE spof_stage (id integer PRIMARY KEY, note text)")
+    try:
+        rows = [{"id": i, "note": f"n{i}"} for i in range(60)]
+        backend = open_backend(tables.endpoint("pg1", table="spof_stage"))
+        assert backend.upsert(rows).checksum == rows_checksum(rows)
+        assert stored(tables, "spof_stage") == rows
+    finally:
+        with tables.admin("pg1").begin() as conn:
+            conn.exec_driver_sql("DROP TABLE spof_stage")
