@@ -193,7 +193,7 @@ class SqlBackend:
         """Write one batch; the digest of what the database then holds for its keys."""
         sending = chaos.corrupt_rows(self.endpoint, batch.rows) if first else batch.rows
         text = batch.text if sending is batch.rows else CopyText.of(sending, batch.columns)
-        if bulk is None or batch.text is None or text is None:
+        if bulk is None or batch.text is None or text is None or not bulk.takes(text):
             conn.execute(statement, sending)
         else:
             bulk.upsert(text.lines)

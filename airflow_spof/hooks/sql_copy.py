@@ -59,6 +59,11 @@ _SQL_ESCAPES = (
     ("chr(9)", r"E'\\t'"),
     ("chr(11)", r"E'\\v'"),
 )
+_INTEGER_FLOATS = 1e16
+"""From here on every float is an integer, and ``repr`` writes it with an exponent."""
+_BIGINT_END = 2.0**63
+_DECIMAL_DIGITS = 1000
+_INTEGERS = frozenset({20, 21, 23, 26})
 _MIN_SERVER = 110000  # sha256() is PostgreSQL 11+
 _TRIM_SCALE_SINCE = 130000  # trim_scale() is PostgreSQL 13+
 
@@ -101,11 +106,22 @@ only where its printed form is its canonical one: text, integers, uuid."""
 
 def _float(value: float) -> str:
     if math.isfinite(value):
+        if _INTEGER_FLOATS <= abs(value) < _BIGINT_END:
+            return str(int(value))  # 1.7e18 as digits: an integer column's input takes no exponent
         text = repr(value)
         return text[:-2] if text.endswith(".0") else text
     if math.isnan(value):
         return "NaN"
     return "Infinity" if value > 0 else "-Infinity"
+
+
+def _decimal(value: decimal.Decimal) -> str:
+    """Without an exponent where that is short (``1E+2`` as ``100``, which an integer
+    column's input takes); ``numeric`` stores both forms alike."""
+    text = str(value)
+    if "E" in text and value.is_finite() and abs(value.adjusted()) <= _DECIMAL_DIGITS:
+        return format(value, "f")
+    return text
 
 
 def _bytes(value: Any) -> str:
@@ -125,7 +141,7 @@ _FORMATS: dict[type, Callable[[Any], str]] = {
     bool: lambda value: "t" if value else "f",
     int: str,
     float: _float,
-    decimal.Decimal: str,
+    decimal.Decimal: _decimal,
     dt.datetime: _iso,
     dt.date: _iso,
     dt.time: _iso,
@@ -198,7 +214,7 @@ class CopyUpsert:
             f"AS SELECT {names} FROM {target} WITH NO DATA"
         )
         self._cursor.execute(f"SELECT {names} FROM {stage_name}")
-        types = [column.type_code for column in self._cursor.description]
+        self._types = types = [column.type_code for column in self._cursor.description]
         self._trusted = [_TRUSTED.get(oid, frozenset()) | {type(None)} for oid in types]
         trim = raw.info.server_version >= _TRIM_SCALE_SINCE
         printed = ", ".join(
@@ -245,6 +261,15 @@ class CopyUpsert:
             copy.write(b"\n".join(lines) + b"\n")
         self._staged = True
         self._conn.execute(self._merge)
+
+    def takes(self, text: CopyText) -> bool:
+        """Do the columns take ``text`` as they take the values row by row? An integer
+        column's input rejects ``5.0``, which the cast from a Decimal parameter accepts."""
+        return not any(
+            decimal.Decimal in kinds
+            for kinds, oid in zip(text.kinds, self._types, strict=True)
+            if oid in _INTEGERS
+        )
 
     def vouches_for(self, text: CopyText) -> bool:
         """Would :meth:`holds` prove that every value of ``text`` reads back as sent?

@@ -137,7 +137,7 @@ AWARE = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     [
         ("text", True),  # stored and read back as 't'
         ("text", decimal.Decimal("1.10")),  # '1.10', not the number 1.1
-        ("text", 1e16),  # '1e+16'
+        ("text", 1e-05),  # '1e-05', not the number 0.00001
         ("text", b"\x00\\"),  # '\\x005c'
         ("text", AWARE),  # a string with an offset, not the instant
         ("boolean", "t"),  # read back True
@@ -200,6 +200,29 @@ def test_an_aware_datetime_in_a_timestamp_column_is_stored_as_its_utc_time(
     assert {(r["at"], r["instant"]) for r in stored(tables, name)} == {
         (dt.datetime(2024, 5, 1, 6, 0), dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.timezone.utc))
     }
+
+
+@pytest.mark.parametrize(
+    ("column", "sent"),
+    [
+        ("bigint", 1.7e18),  # nanoseconds since 1970, a float in a DataFrame with gaps
+        ("bigint", 1e16),
+        ("integer", decimal.Decimal("1E+2")),
+        ("integer", decimal.Decimal("5.0")),
+    ],
+)
+def test_an_integral_number_in_another_form_is_written_to_an_integer_column(
+    pg: Any, tables: Any, column: str, sent: Any
+) -> None:
+    """Row by row, PostgreSQL casts these to the integer column; COPY's integer input
+    rejected their text (``1.7e+18``, ``1E+2``, ``5.0``) and failed the write."""
+    backend, name = pg(f"value {column}")
+    rows = [{"id": i, "value": sent} for i in range(60)]
+
+    ack = backend.upsert(rows)
+
+    assert ack.checksum == rows_checksum(rows) == backend.checksum()
+    assert {r["value"] for r in stored(tables, name)} == {int(sent)}
 
 
 def test_values_without_a_text_form_are_written_row_by_row(
