@@ -86,7 +86,12 @@ def _float(value: float) -> str | None:
 def _decimal(value: decimal.Decimal) -> str:
     if value.is_nan():
         return "nan"
-    return "0" if value.is_zero() else format(value.normalize(), "f")
+    if value.is_zero():
+        return "0"
+    # normalize() rounds to the context's precision (28 digits by default): give it all
+    # the value's digits, so a NUMERIC(30,0) that rounded the value hashes differently.
+    exact = decimal.Context(prec=max(1, len(value.as_tuple().digits)))
+    return format(value.normalize(exact), "f")
 
 
 def _native(value: Any) -> Any:

@@ -113,19 +113,22 @@ def _xmins(tables: Any, name: str) -> list[dict[str, Any]]:
         ]
 
 
+@pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
 @pytest.mark.parametrize(
     ("column", "sent"),
     [
         ("numeric(10,2)", 1.234),  # rounded to the column's scale
         ("char(5)", "ab"),  # padded to the column's width
+        # rounded to a whole number past Python's default 28 significant digits
+        ("numeric(30,0)", decimal.Decimal("12345678901234567890123456789.5")),
     ],
 )
 def test_a_value_the_database_changed_fails_the_write(
-    pg: Any, tables: Any, column: str, sent: Any
+    pg: Any, tables: Any, column: str, sent: Any, count: int
 ) -> None:
     backend, name = pg(f"value {column}")
     with pytest.raises(ChecksumMismatch, match="rolled back"):
-        backend.upsert([{"id": i, "value": sent} for i in range(60)])
+        backend.upsert([{"id": i, "value": sent} for i in range(count)])
     assert stored(tables, name) == []
 
 
