@@ -158,10 +158,6 @@ class SqlBackend:
         statement: sa.Insert | None = None
         bulk: CopyUpsert | None = None
         hasher = RowHasher(())
-        if self.dialect == "postgresql":
-            # Floats print exactly whatever the role or database sets: with fewer digits,
-            # a changed value could print, and read back, as the one sent.
-            conn.exec_driver_sql("SET LOCAL extra_float_digits = 3")
         text = self.dialect == "postgresql" and CopyUpsert.usable(conn)
         size = self.copy_batch_size if text else self.batch_size
         for index, batch in enumerate(write_batches(rows, size, key, text)):

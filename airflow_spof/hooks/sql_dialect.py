@@ -111,12 +111,20 @@ def key_params(keys: Sequence[tuple[Any, ...]], key: Sequence[str]) -> list[Any]
 def begin_statements(dialect: str, timeout: float, readonly: bool) -> list[str]:
     """Statements that open every transaction: its own timeout, and read-only when reading.
 
+    On PostgreSQL also how values print, whatever the role or database sets: ISO dates
+    (the only style psycopg parses) and floats in full (with fewer digits a changed value
+    could print, and read back, as the one sent). One statement, one round trip.
+
     They are also the liveness check of a pooled connection: if the first one
     fails on a dead connection, nothing was written and a retry is safe.
     """
     millis = max(1, math.ceil(timeout * 1000))
     if dialect == "postgresql":
-        statements = [f"SET LOCAL statement_timeout = {millis}"]
+        statements = [
+            f"SELECT set_config('statement_timeout', '{millis}', true), "
+            "set_config('DateStyle', 'ISO', true), "
+            "set_config('extra_float_digits', '3', true)"
+        ]
         if readonly:
             statements.insert(0, "SET TRANSACTION READ ONLY")
         return statements

@@ -311,3 +311,31 @@ def test_a_table_named_like_the_staging_table_is_written(tables: Any) -> None:
     finally:
         with tables.admin("pg1").begin() as conn:
             conn.exec_driver_sql("DROP TABLE spof_stage")
+
+
+@pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
+def test_a_role_with_another_date_style_reads_and_writes_timestamps(
+    pg: Any, tables: Any, databases: Any, count: int
+) -> None:
+    """psycopg parses only ISO dates: every transaction sets its own DateStyle and float
+    digits, whatever the role or database says."""
+    _, name = pg("at timestamptz, ratio double precision")
+    role = f"dmy_{name}"
+    with tables.admin("pg1").begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"ALTER ROLE {role} SET DateStyle = 'SQL, DMY'")
+        conn.exec_driver_sql(f"ALTER ROLE {role} SET extra_float_digits = 0")
+        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role}")
+    try:
+        url = sa.make_url(databases.pg1.url).set(username=role)
+        backend = SqlBackend(tables.endpoint("pg1", table=name, url=url.render_as_string(False)))
+        at = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.timezone.utc)
+        rows = [{"id": i, "at": at, "ratio": 0.1 + 0.2} for i in range(count)]
+        assert backend.upsert(rows).checksum == rows_checksum(rows)
+        assert backend.query("SELECT at, ratio FROM {table} WHERE id = 0") == [
+            {"at": at, "ratio": 0.1 + 0.2}
+        ]
+    finally:
+        with tables.admin("pg1").begin() as conn:
+            conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
