@@ -105,7 +105,7 @@ def _native(value: Any) -> Any:
         if hasattr(value, "to_pydatetime"):
             return value.to_pydatetime()
     if module.startswith("numpy") and hasattr(value, "item"):
-        return value.item()
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
     return value

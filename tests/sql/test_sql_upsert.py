@@ -69,6 +69,19 @@ def test_dataframe_input(tables: Any, rows: Any, db: str) -> None:
     assert tables.count(db) == 50
 
 
+@pytest.mark.parametrize("db", DIALECTS)
+def test_a_numpy_nan_is_stored_as_null_like_any_nan(tables: Any, rows: Any, db: str) -> None:
+    import numpy as np
+
+    data = rows(3)
+    data[0]["amount"], data[1]["amount"] = np.float64("nan"), float("nan")
+    backend = open_backend(tables.endpoint(db))
+
+    backend.upsert(data)
+
+    assert [r["amount"] for r in backend.fetch([(0,), (1,)])] == [None, None]
+
+
 def test_generator_is_streamed_in_batches(tables: Any, rows: Any) -> None:
     consumed: list[int] = []
 
