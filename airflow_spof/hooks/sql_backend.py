@@ -35,6 +35,7 @@ from airflow_spof.hooks.sql_copy import CopyText, CopyUpsert
 from airflow_spof.hooks.sql_dialect import (
     TableSpec,
     begin_statements,
+    driver_rows,
     key_filter,
     key_params,
     upsert_statement,
@@ -190,7 +191,7 @@ class SqlBackend:
         sending = chaos.corrupt_rows(self.endpoint, batch.rows) if first else batch.rows
         text = batch.text if sending is batch.rows else CopyText.of(sending, batch.columns)
         if bulk is None or batch.text is None or text is None or not bulk.takes(text):
-            conn.execute(statement, sending)
+            conn.execute(statement, driver_rows(self.dialect, sending))
         else:
             bulk.upsert(text.lines)
             if not bulk.vouches_for(batch.text):

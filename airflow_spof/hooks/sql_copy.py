@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import json
 import math
 import uuid
 from collections.abc import Callable, Sequence
@@ -80,6 +81,7 @@ class _NonFinite:
 _INTEGER_KINDS = frozenset({int, float, decimal.Decimal, str})
 _TEXT_KINDS = frozenset({str, int, uuid.UUID, dt.date})
 _TRUSTED: dict[int, frozenset[type]] = {
+    114: frozenset({dict}),  # json keeps the text sent, which reads back as the dict
     16: frozenset({bool}),
     17: frozenset({bytes, bytearray, memoryview}),
     20: _INTEGER_KINDS,
@@ -138,6 +140,7 @@ def _iso(value: dt.datetime | dt.date | dt.time) -> str:
 
 
 _FORMATS: dict[type, Callable[[Any], str]] = {
+    dict: lambda value: json.dumps(value).translate(_ESCAPES),  # json, jsonb
     bool: lambda value: "t" if value else "f",
     int: str,
     float: _float,

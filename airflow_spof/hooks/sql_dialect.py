@@ -80,7 +80,9 @@ def upsert_statement(
             stmt = stmt.from_select(list(columns), source)
         if not values:
             return stmt.on_conflict_do_nothing(index_elements=list(spec.key))
-        changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in values))
+        changed = _changed(
+            dialect, [table.c[c] for c in values], [stmt.excluded[c] for c in values]
+        )
         return stmt.on_conflict_do_update(
             index_elements=list(spec.key),
             set_={c: stmt.excluded[c] for c in values},
@@ -94,6 +96,27 @@ def upsert_statement(
         updates = {c: my.inserted[c] for c in values} or {spec.key[0]: table.c[spec.key[0]]}
         return my.on_duplicate_key_update(updates)
     raise PermanentError(f"no native upsert for SQL dialect {dialect!r}")
+
+
+def _changed(dialect: str, old: list[Any], new: list[Any]) -> Any:
+    """The upsert's "did the row change" test. PostgreSQL compares how the two rows print:
+    ``json``, ``xml`` and ``point`` have no ``=``, and the new values are already of the
+    columns' types, so equal values print alike."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.row(*old), sa.Text).is_distinct_from(
+            sa.cast(sa.func.row(*new), sa.Text)
+        )
+    return sa.or_(*(o.is_distinct_from(n) for o, n in zip(old, new, strict=True)))
+
+
+def driver_rows(dialect: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the driver can bind them: on PostgreSQL a dict is a JSON document (psycopg
+    refuses a bare dict; ``Json`` binds it for ``json`` and ``jsonb`` columns alike)."""
+    if dialect != "postgresql" or not any(type(v) is dict for row in rows for v in row.values()):
+        return rows
+    from psycopg.types.json import Json
+
+    return [{k: Json(v) if type(v) is dict else v for k, v in row.items()} for row in rows]
 
 
 def key_filter(table: sa.TableClause, key: Sequence[str], name: str = "keys") -> Any:
