@@ -25,6 +25,7 @@ import decimal
 import hashlib
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,9 @@ _DECIMAL_DIGITS = 1000
 _INTEGERS = frozenset({20, 21, 23, 26})
 _MIN_SERVER = 110000  # sha256() is PostgreSQL 11+
 _TRIM_SCALE_SINCE = 130000  # trim_scale() is PostgreSQL 13+
+
+
+_FRACTION = re.compile(r"\.(\d+)")
 
 
 class _NoTextForm(Exception):
@@ -132,11 +136,16 @@ def _bytes(value: Any) -> str:
 
 def _iso(value: dt.datetime | dt.date | dt.time) -> str:
     if not isinstance(value, dt.datetime):
-        return value.isoformat()
-    if value.tzinfo is not None:
-        # A timestamp column drops an offset instead of applying it: send the UTC time.
-        value = value.astimezone(dt.timezone.utc)
-    return value.isoformat(sep=" ")
+        text = value.isoformat()
+    else:
+        if value.tzinfo is not None:
+            # A timestamp column drops an offset instead of applying it: send the UTC time.
+            value = value.astimezone(dt.timezone.utc)
+        text = value.isoformat(sep=" ")
+    if getattr(value, "microsecond", 0):
+        # PostgreSQL prints fractions without trailing zeros (.5, not .500000).
+        text = _FRACTION.sub(lambda match: "." + match.group(1).rstrip("0"), text)
+    return text
 
 
 _FORMATS: dict[type, Callable[[Any], str]] = {
