@@ -39,6 +39,10 @@ os.environ.setdefault(
 )
 os.environ.pop("AIRFLOW_SPOF_FAULTS", None)
 
+# Importing Airflow replaces the root logger's handlers. Done here, before any test, so it
+# cannot remove pytest's caplog handler in the middle of the first test that loads it.
+import airflow  # noqa: E402, F401
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
