@@ -44,6 +44,7 @@ STAGE = "spof-stage"
 """Temporary tables come first in the search path, so the staging table has a name no
 checked target name can have (a hyphen): it can never hide the target."""
 _NUMERIC = 1700  # pg_type OID: printed with its column's scale, trimmed to compare
+_TIMESTAMPTZ = 1184
 _PLAIN_OUTPUT = frozenset({16, 20, 21, 23, 26, 700, 701, 1082, 1083, 1114, 1184, 1186, 1700, 2950})
 """Types whose printed form never holds a character COPY escapes (bool, integers, floats,
 dates and times, numeric, uuid): no ``replace()`` needed on the server."""
@@ -299,9 +300,12 @@ class CopyUpsert:
 
 
 def _printed(column: str, oid: int, trim: bool) -> str:
-    """SQL printing one column as COPY text would (NULL as ``\\N``)."""
+    """SQL printing one column as COPY text would (NULL as ``\\N``); ``timestamptz`` in
+    UTC as aware datetimes are sent, whatever the session's time zone."""
     value = f"trim_scale({column})" if oid == _NUMERIC and trim else column
     text = f"concat({value})"  # concat() prints through the type's output function, as COPY
+    if oid == _TIMESTAMPTZ:
+        text = f"concat({column} AT TIME ZONE 'UTC', '+00:00')"
     if oid not in _PLAIN_OUTPUT:
         for char, escaped in _SQL_ESCAPES:
             text = f"replace({text}, {char}, {escaped})"

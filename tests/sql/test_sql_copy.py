@@ -95,7 +95,8 @@ def test_every_common_type_round_trips_exactly_on_the_fast_check(
 ) -> None:
     backend, name = pg(
         "note text, label varchar(40), blob bytea, flag boolean, ident uuid, "
-        "price numeric(10,2), ratio double precision, day date, at timestamp, big bigint"
+        "price numeric(10,2), ratio double precision, day date, at timestamp, big bigint, "
+        "seen timestamptz"
     )
     rows = [
         {
@@ -110,6 +111,7 @@ def test_every_common_type_round_trips_exactly_on_the_fast_check(
             "day": dt.date(2024, 1, 1) + dt.timedelta(days=i),
             "at": dt.datetime(2024, 1, 1, 12, 30) + dt.timedelta(seconds=i, microseconds=i * 2500),
             "big": 2**62 - i,
+            "seen": dt.datetime(2024, 3, 1, 9, 15, i % 60, i * 1000, tzinfo=dt.timezone.utc),
         }
         for i in range(120)
     ]
