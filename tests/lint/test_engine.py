@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,46 @@ def test_percent_formatting_of_known_values_names_each_task(tmp_path: Path) -> N
     assert {"step_0", "step_1", "step_2", "load_07", "dict"} <= tasks
     # An unknown value, or a width that would build a huge string, stays a template.
     assert {"u_%s", "huge_%0999999999d", "star_%*d"} <= tasks
+
+
+def _tasks(tmp_path: Path, source: str) -> dict[str, Any]:
+    (tmp_path / "dag_file.py").write_text(source)
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    return {t.task_id: t for dag in result.modules[0].dags for t in dag.tasks.values()}
+
+
+def test_nested_task_groups_prefix_like_airflow(tmp_path: Path) -> None:
+    tasks = _tasks(
+        tmp_path,
+        "from airflow.sdk import DAG, TaskGroup, task, task_group\n"
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        "with DAG('groups'):\n"
+        "    with TaskGroup('outer') as outer:\n"
+        "        EmptyOperator(task_id='a')\n"
+        "        with TaskGroup('inner'):\n"
+        "            EmptyOperator(task_id='b')\n"
+        "        with TaskGroup('flat', prefix_group_id=False):\n"
+        "            EmptyOperator(task_id='c')\n"
+        "    after = EmptyOperator(task_id='after')\n"
+        "    outer >> after\n"
+        "    @task_group\n"
+        "    def deco():\n"
+        "        @task_group(group_id='sub')\n"
+        "        def sub():\n"
+        "            @task\n"
+        "            def leaf():\n"
+        "                return 1\n"
+        "            leaf()\n"
+        "        sub()\n"
+        "    deco()\n"
+        "    deco()\n",
+    )
+    assert set(tasks) == {
+        "outer.a",
+        "outer.inner.b",
+        "c",  # prefix_group_id=False: the group's children keep their own ids
+        "after",
+        "deco.sub.leaf",
+        "deco__1.sub.leaf",  # a decorated group called twice gets a suffix, as in Airflow
+    }
+    assert tasks["after"].upstream == {"outer.a", "outer.inner.b", "c"}

@@ -364,3 +364,42 @@ W = Replicas(sql("wh_use1", table="orders", region="us-east-1"),
         )
         == []
     )
+
+
+def test_task_group_default_args_apply_to_their_tasks(lint: Lint, tmp_path) -> None:
+    source = (
+        HEADER
+        + """
+from airflow.sdk import TaskGroup, task_group
+with DAG("d", default_args={"execution_timeout": timedelta(minutes=5)}):
+    with TaskGroup("g", default_args={"retries": 3, "pool": "mutex"}):
+        BashOperator(task_id="inside", bash_command="x")
+        with TaskGroup("sub"):
+            BashOperator(task_id="nested", bash_command="x")
+    BashOperator(task_id="outside", bash_command="x")
+
+    @task_group(default_args={"retries": 2})
+    def deco():
+        BashOperator(task_id="deco_task", bash_command="x")
+    deco()
+"""
+    )
+    cfg = LintConfig(root=tmp_path, pools={"mutex": 1})
+    found = lint(source, codes=("SPF401", "SPF203"), cfg=cfg)
+    assert sorted((f.code, f.task_id) for f in found) == [
+        ("SPF203", "g.inside"),
+        ("SPF203", "g.sub.nested"),
+        ("SPF401", "outside"),
+    ]
+
+
+def test_unknown_task_default_args_keep_rules_silent(lint: Lint) -> None:
+    source = (
+        HEADER
+        + """
+from somewhere import ARGS
+with DAG("d"):
+    BashOperator(task_id="t", bash_command="x", default_args=ARGS)
+"""
+    )
+    assert lint(source, codes=("SPF401", "SPF402")) == []

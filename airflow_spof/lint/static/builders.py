@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING, Any
 
 from airflow_spof.lint.model import UNKNOWN, Dag, Endpoint, PathUse, ReplicaSet, Task
@@ -46,31 +47,79 @@ def make_dag(
     return DagValue(dag, default_args)
 
 
-def _register(it: Interpreter, dag: DagValue, task: Task) -> TaskRef:
-    base = task.task_id
-    if it.group_stack:
-        base = f"{it.group_stack[-1].group_id}.{base}"
+def make_group(
+    it: Interpreter, label: Any, kwargs: dict[str, Any], suffix_on_collision: bool = False
+) -> GroupValue:
+    """A TaskGroup named like Airflow names it: under its parent unless that parent has
+    ``prefix_group_id=False``, and ``__1``, ``__2``... for a decorated group called again."""
+    given_dag = kwargs.get("dag")
+    dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
+    given_parent = kwargs.get("parent_group")
+    parent = given_parent if isinstance(given_parent, GroupValue) else _open_group(it, dag)
+    name = label if isinstance(label, str) and label else "{?}"
+    group_id = parent.child_id(name) if parent is not None else name
+    if suffix_on_collision and group_id in dag.group_ids:
+        base, counter = re.sub(r"__\d+$", "", group_id), 1
+        while f"{base}__{counter}" in dag.group_ids:
+            counter += 1
+        group_id = f"{base}__{counter}"
+    dag.group_ids.add(group_id)
+    inherited = parent.default_args if parent is not None else {}
+    own = kwargs.get("default_args")
+    if isinstance(own, dict):
+        merged = {**inherited, **own}
+        default_args = OpenDict(merged) if isinstance(own, OpenDict) else type(inherited)(merged)
+    else:
+        default_args = inherited if own is None else OpenDict(inherited)
+    return GroupValue(
+        group_id,
+        dag,
+        parent=parent,
+        prefix=kwargs.get("prefix_group_id", True) is not False,
+        default_args=default_args,
+    )
+
+
+def _open_group(it: Interpreter, dag: DagValue) -> GroupValue | None:
+    """The innermost group being built, if it belongs to ``dag``."""
+    group = it.group_stack[-1] if it.group_stack else None
+    return group if group is not None and group.dag is dag else None
+
+
+def _task_group(it: Interpreter, kwargs: dict[str, Any], dag: DagValue) -> GroupValue | None:
+    given = kwargs.get("task_group")
+    return given if isinstance(given, GroupValue) else _open_group(it, dag)
+
+
+def _register(it: Interpreter, dag: DagValue, group: GroupValue | None, task: Task) -> TaskRef:
+    base = group.child_id(task.task_id) if group is not None else task.task_id
     task_id, counter = base, 0
     while task_id in dag.dag.tasks:
         counter += 1
         task_id = f"{base}__{counter}"
     task.task_id = task_id
     dag.dag.tasks[task_id] = task
-    for group in it.group_stack:
+    while group is not None:
         group.task_ids.append(task_id)
+        group = group.parent
     return TaskRef(dag, [task_id])
 
 
 def _effective(
-    dag: DagValue, kwargs: dict[str, Any], explicit: dict[str, Any]
+    dag: DagValue, group: GroupValue | None, kwargs: dict[str, Any], explicit: dict[str, Any]
 ) -> tuple[dict[str, Any], set[str], bool]:
-    """default_args merged under ``explicit`` (the task's own ``kwargs`` minus ``_NOT_ARGS``)."""
+    """default_args (the DAG's, its task group's, the task's own) merged under ``explicit``
+    (the task's own ``kwargs`` minus ``_NOT_ARGS``)."""
+    layers = [dag.default_args]
+    if group is not None and group.default_args:
+        layers.append(group.default_args)
     own_defaults = kwargs.get("default_args")
     if isinstance(own_defaults, dict):
-        defaults = {**dag.default_args, **own_defaults}
-    else:
-        defaults = dag.default_args
-    complete = not isinstance(dag.default_args, OpenDict) and not isinstance(own_defaults, OpenDict)
+        layers.append(own_defaults)
+    defaults = layers[0] if len(layers) == 1 else {k: v for d in layers for k, v in d.items()}
+    complete = not any(isinstance(d, OpenDict) for d in layers) and (
+        own_defaults is None or isinstance(own_defaults, dict)
+    )
     return {**defaults, **explicit}, defaults.keys() - explicit.keys(), complete
 
 
@@ -88,8 +137,9 @@ def make_task(
 ) -> TaskRef:
     given_dag = kwargs.get("dag")
     dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
+    group = _task_group(it, kwargs, dag)
     explicit = _explicit(kwargs)
-    effective, inherited, defaults_complete = _effective(dag, kwargs, explicit)
+    effective, inherited, defaults_complete = _effective(dag, group, kwargs, explicit)
     raw_id = kwargs.get("task_id")
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
@@ -103,7 +153,7 @@ def make_task(
         paths=operator_paths(operator, explicit),
         where=location(it.path, node),
     )
-    ref = _register(it, dag, task)
+    ref = _register(it, dag, group, task)
     for upstream in edges.task_refs_in(effective):
         edges.link(upstream, ref)
     return ref
@@ -117,7 +167,10 @@ def call_taskflow(
     if body is None:
         body = it.bodies[id(factory.node)] = analyze_body(factory.node, factory.scope)
     dag = it.current_dag()
-    effective, inherited, complete = _effective(dag, factory.kwargs, _explicit(factory.kwargs))
+    group = _open_group(it, dag)
+    effective, inherited, complete = _effective(
+        dag, group, factory.kwargs, _explicit(factory.kwargs)
+    )
     raw_id = factory.kwargs.get("task_id", factory.node.name)
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"
@@ -137,7 +190,7 @@ def call_taskflow(
         paths=list(body.paths),
         where=location(it.path, factory.node, first),
     )
-    ref = _register(it, dag, task)
+    ref = _register(it, dag, group, task)
     bound = it.bind_params(factory.node, args, kwargs)
     for param, value in bound.items():
         for upstream in edges.task_refs_in(value):
@@ -167,8 +220,8 @@ def call_dag_factory(
 def call_group_factory(
     it: Interpreter, factory: GroupFactory, args: list[Any], kwargs: dict[str, Any]
 ) -> GroupValue:
-    group_id = factory.kwargs.get("group_id", factory.node.name)
-    group = GroupValue(str(group_id), it.current_dag())
+    label = factory.kwargs.get("group_id", factory.node.name)
+    group = make_group(it, label, factory.kwargs, suffix_on_collision=True)
     _run_body(it, factory, args, kwargs, it.group_stack, group)
     return group
 

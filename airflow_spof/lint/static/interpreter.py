@@ -261,8 +261,7 @@ class Interpreter(Evaluator):
         if short == "DAG":
             return build.make_dag(self, node, args, kwargs)
         if short == "TaskGroup":
-            group_id = kwargs.get("group_id", args[0] if args else None)
-            return GroupValue(str(group_id), self.current_dag())
+            return build.make_group(self, kwargs.get("group_id", args[0] if args else None), kwargs)
         if short in {"chain", "chain_linear"}:
             edges.chain(args)
             return None

@@ -19,15 +19,25 @@ class DagValue:
 
     dag: Dag
     default_args: dict[str, Any]
+    group_ids: set[str] = field(default_factory=set)
+    """Group ids used so far, for the ``__1`` suffix of a decorated group called again."""
 
 
 @dataclass
 class GroupValue:
-    """A TaskGroup: its prefix and the task ids created inside it."""
+    """A TaskGroup: its full id, how it names its children, and the task ids inside it."""
 
     group_id: str
     dag: DagValue | None
     task_ids: list[str] = field(default_factory=list)
+    parent: GroupValue | None = None
+    prefix: bool = True
+    """``prefix_group_id``: children are named ``<group_id>.<label>``."""
+    default_args: dict[str, Any] = field(default_factory=dict)
+    """The parent's default_args with this group's own on top (they override the DAG's)."""
+
+    def child_id(self, label: str) -> str:
+        return f"{self.group_id}.{label}" if self.prefix and self.group_id else label
 
 
 @dataclass
