@@ -237,3 +237,48 @@ def test_nested_task_groups_prefix_like_airflow(tmp_path: Path) -> None:
         "deco__1.sub.leaf",  # a decorated group called twice gets a suffix, as in Airflow
     }
     assert tasks["after"].upstream == {"outer.a", "outer.inner.b", "c"}
+
+
+def test_mapped_groups_setup_teardown_and_xcom_subscripts_keep_tasks_and_edges(
+    tmp_path: Path,
+) -> None:
+    tasks = _tasks(
+        tmp_path,
+        "from airflow.sdk import DAG, chain, setup, task, task_group, teardown\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        "with DAG('shapes'):\n"
+        "    @task\n"
+        "    def nums():\n"
+        "        return {'n': [1, 2]}\n"
+        "    @task_group\n"
+        "    def per_num(num):\n"
+        "        @task\n"
+        "        def double(x):\n"
+        "            return 2 * x\n"
+        "        double(num)\n"
+        "    got = nums()\n"
+        "    per_num.expand(num=got['n'])\n"
+        "    per_num.override(group_id='again').partial().expand(num=[1])\n"
+        "    @setup\n"
+        "    def create_cluster():\n"
+        "        return 'id'\n"
+        "    @teardown\n"
+        "    @task(retries=1)\n"
+        "    def delete_cluster(cluster_id):\n"
+        "        pass\n"
+        "    made = create_cluster()\n"
+        "    delete_cluster(made)\n"
+        "    s = BashOperator(task_id='s', bash_command='x').as_setup()\n"
+        "    w = BashOperator(task_id='w', bash_command='x')\n"
+        "    t = EmptyOperator(task_id='t').as_teardown(setups=s)\n"
+        "    s >> w >> t\n"
+        "    tail = [EmptyOperator(task_id=f'tail_{i}') for i in range(2)]\n"
+        "    chain(w, *tail)\n",
+    )
+    assert {"per_num.double", "again.double", "create_cluster", "delete_cluster"} <= set(tasks)
+    assert tasks["per_num.double"].upstream == {"nums"}  # got['n'] is still nums' XCom
+    assert tasks["delete_cluster"].upstream == {"create_cluster"}
+    assert tasks["delete_cluster"].get("retries") == 1
+    assert tasks["w"].upstream == {"s"} and tasks["t"].upstream == {"s", "w"}
+    assert tasks["tail_0"].upstream == {"w"} and tasks["tail_1"].upstream == {"tail_0"}

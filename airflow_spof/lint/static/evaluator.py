@@ -266,6 +266,8 @@ class Evaluator:
 
     def _eval_Subscript(self, node: ast.Subscript) -> Any:
         container, key = self.eval(node.value), self.eval(node.slice)
+        if isinstance(container, TaskRef):  # ``extract()["key"]`` is still that task's XCom
+            return container
         if isinstance(key, slice) and isinstance(container, (list, tuple, str)):
             return container[key]
         try:
@@ -286,7 +288,7 @@ class Evaluator:
             method_result = self.method_call(node, node.func, owner)
             if method_result is not NotImplemented:
                 return method_result
-        args = [self.eval(a) for a in node.args if not isinstance(a, ast.Starred)]
+        args = self._positional(node.args)
         kwargs, complete = self.keywords(node)
         if short not in _VALUE_CALLS and not short.startswith("V1"):
             return self.call_hook(node, name, args, kwargs, complete, owner)
@@ -335,6 +337,18 @@ class Evaluator:
                 owner.update(kwargs)
                 return None
         return NotImplemented
+
+    def _positional(self, nodes: list[ast.expr]) -> list[Any]:
+        """Positional arguments; ``*known_list`` is spread, ``*unknown`` is left out."""
+        args: list[Any] = []
+        for arg in nodes:
+            if type(arg) is ast.Starred:
+                spread = self.eval(arg.value)
+                if isinstance(spread, (list, tuple)):
+                    args.extend(spread)
+            else:
+                args.append(self.eval(arg))
+        return args
 
     def keywords(self, node: ast.Call) -> tuple[dict[str, Any], bool]:
         """Keyword arguments, with ``**mapping`` merged; False when something was hidden."""

@@ -196,6 +196,7 @@ class Interpreter(Evaluator):
 
     def decorated(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
         scope = self.frames[0]
+        setup_or_teardown = False
         for decorator in stmt.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             kwargs = self.keywords(decorator)[0] if isinstance(decorator, ast.Call) else {}
@@ -211,6 +212,10 @@ class Interpreter(Evaluator):
             if first == "task":
                 kind = ".".join(parts[1:]) or "python"
                 return TaskFactory(stmt, kind, kwargs, scope)
+            # ``@setup``/``@teardown`` make a task of a plain function or wrap a ``@task.*`` one
+            setup_or_teardown = setup_or_teardown or first in {"setup", "teardown"}
+        if setup_or_teardown:
+            return TaskFactory(stmt, "python", {}, scope)
         closure = {k: v for frame in self.frames[1:] for k, v in frame.items()}
         return FunctionValue(stmt, {**scope, **closure} if closure else scope)
 
@@ -283,6 +288,11 @@ class Interpreter(Evaluator):
             for arg in args:
                 edges.shift(owner, arg, forward=attr == "set_downstream")
             return None
+        if isinstance(owner, TaskRef) and attr in {"as_setup", "as_teardown"}:
+            edges.link(kwargs.get("setups"), owner)
+            return owner
+        if isinstance(owner, GroupFactory):
+            return self.group_factory_call(owner, node, attr, args, kwargs)
         if isinstance(owner, TaskFactory):
             if attr == "override":
                 return TaskFactory(owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope)
@@ -291,6 +301,10 @@ class Interpreter(Evaluator):
             if attr in {"expand", "expand_kwargs"}:
                 return build.call_taskflow(self, owner, node, args, kwargs)
         if isinstance(owner, PartialValue) and attr in {"expand", "expand_kwargs"}:
+            if isinstance(owner.target, GroupFactory):
+                return self.group_factory_call(
+                    owner.target, node, attr, args, owner.kwargs | kwargs
+                )
             if isinstance(owner.target, TaskFactory):
                 return build.call_taskflow(
                     self, owner.target, node, args, {**owner.kwargs, **kwargs}
@@ -305,6 +319,27 @@ class Interpreter(Evaluator):
             klass = owner.name if isinstance(owner, (OperatorClass, Imported)) else ""
             if klass.endswith(_OPERATOR_SUFFIXES):
                 return PartialValue(klass, kwargs, node)
+        return NotImplemented
+
+    def group_factory_call(
+        self,
+        owner: GroupFactory,
+        node: ast.Call,
+        attr: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """``group.override(...)``, ``.partial(...)``, ``.expand(...)``/``.expand_kwargs(...)``:
+        a mapped group's tasks exist once in the DAG, like a mapped task."""
+        if attr == "override":
+            return GroupFactory(owner.node, {**owner.kwargs, **kwargs}, owner.scope)
+        if attr == "partial":
+            return PartialValue(owner, kwargs, node)
+        if attr in {"expand", "expand_kwargs"}:
+            group = build.call_group_factory(self, owner, [], kwargs)
+            for upstream in edges.task_refs_in(args):
+                edges.link(upstream, group)
+            return group
         return NotImplemented
 
     def current_dag(self) -> DagValue:

@@ -102,7 +102,7 @@ class GroupFactory:
 class PartialValue:
     """``Operator.partial(...)`` or ``factory.partial(...)`` waiting for ``.expand``."""
 
-    target: str | TaskFactory
+    target: str | TaskFactory | GroupFactory
     kwargs: dict[str, Any]
     node: ast.Call
 
