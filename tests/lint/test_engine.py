@@ -282,3 +282,21 @@ def test_mapped_groups_setup_teardown_and_xcom_subscripts_keep_tasks_and_edges(
     assert tasks["delete_cluster"].get("retries") == 1
     assert tasks["w"].upstream == {"s"} and tasks["t"].upstream == {"s", "w"}
     assert tasks["tail_0"].upstream == {"w"} and tasks["tail_1"].upstream == {"tail_0"}
+
+
+def test_a_sibling_module_imported_from_its_package_is_read(tmp_path: Path) -> None:
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "settings.py").write_text(
+        "from datetime import timedelta\n"
+        "ARGS = {'retries': 2, 'execution_timeout': timedelta(minutes=5), 'queue': 'solo'}\n"
+    )
+    (tmp_path / "uses_package.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from common import settings\n"
+        "with DAG('d', default_args=settings.ARGS):\n"
+        "    BashOperator(task_id='t', bash_command='x')\n"
+    )
+    cfg = LintConfig(root=tmp_path, queues={"solo": 1})
+    result = lint_paths([str(tmp_path / "uses_package.py")], cfg)
+    assert [f.code for f in result.findings] == ["SPF201"]

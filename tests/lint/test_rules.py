@@ -403,3 +403,53 @@ with DAG("d"):
 """
     )
     assert lint(source, codes=("SPF401", "SPF402")) == []
+
+
+def test_default_args_set_on_the_dag_object_apply_to_later_tasks(lint: Lint) -> None:
+    source = (
+        HEADER
+        + """
+dag = DAG("d")
+early = BashOperator(task_id="early", bash_command="x", dag=dag)
+dag.default_args = {"retries": 2}
+dag.default_args["execution_timeout"] = timedelta(minutes=5)
+BashOperator(task_id="late", bash_command="x", dag=dag)
+SHARED = {"retries": 1}
+with DAG("e", default_args=SHARED) as e:
+    e.default_args.update({"execution_timeout": timedelta(minutes=5)})
+    BashOperator(task_id="in_e", bash_command="x")
+with DAG("f", default_args=SHARED):
+    BashOperator(task_id="in_f", bash_command="x")  # e's update did not touch SHARED
+"""
+    )
+    found = lint(source, codes=("SPF401", "SPF402"))
+    assert sorted((f.code, f.task_id) for f in found) == [
+        ("SPF401", "early"),
+        ("SPF402", "early"),
+        ("SPF402", "in_f"),
+    ]
+
+
+def test_loops_over_dict_items_enumerate_and_zip_resolve_each_task(lint: Lint, tmp_path) -> None:
+    source = (
+        HEADER
+        + """
+from airflow.sdk import Variable
+QUEUES = {"orders": "solo", "crm": "etl"}
+with DAG("d", default_args=OK):
+    for name, queue in QUEUES.items():
+        BashOperator(task_id=f"items_{name}", bash_command="x", queue=queue)
+    for index, name in enumerate(sorted(QUEUES.keys())):
+        BashOperator(task_id="enum_{}_{}".format(index, name), bash_command="x")
+    for name, queue in zip(list(QUEUES), QUEUES.values()):
+        BashOperator(task_id="zip_" + name, bash_command="x", queue=queue)
+    BashOperator(task_id="fmt_{}_{!r}".format(Variable.get("v"), "x"), bash_command="x")
+"""
+    )
+    cfg = LintConfig(root=tmp_path, queues={"solo": 1, "etl": 4})
+    found = lint(source, codes=("SPF201",), cfg=cfg)
+    assert sorted(f.task_id or "" for f in found) == ["items_orders", "zip_orders"]
+    from airflow_spof.lint.engine import lint_paths
+
+    result = lint_paths([str(tmp_path / "dag_file.py")], cfg)
+    assert {"enum_0_crm", "enum_1_orders", "fmt_{?}_'x'"} <= set(result.modules[0].dags[0].tasks)

@@ -40,7 +40,9 @@ def make_dag(
     if not isinstance(dag_id, str):
         dag_id = f"<dag@{getattr(node, 'lineno', 0)}>"
     default_args = kwargs.get("default_args", {})
-    if not isinstance(default_args, dict):
+    if isinstance(default_args, dict):  # a copy, as Airflow's: dag.default_args[...] = is per DAG
+        default_args = type(default_args)(default_args)
+    else:
         default_args = OpenDict() if default_args is not None else {}
     dag = Dag(dag_id=str(dag_id), where=location(it.path, node, first))
     it.module.dags.append(dag)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ast
 import operator
 import posixpath
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
-from airflow_spof.lint.static.values import ModuleValue, OpenDict, TaskRef
+from airflow_spof.lint.static import builtins
+from airflow_spof.lint.static.values import DagValue, ModuleValue, OpenDict, TaskRef
 
 _ARITH = {
     ast.Add: operator.add,
@@ -24,10 +24,11 @@ _ARITH = {
     ast.FloorDiv: operator.floordiv,
 }
 _DURATION_CALLS = frozenset({"timedelta", "duration"})
-_MAX_LOOP = 64
 _CONSTANT, _NAME = ast.Constant, ast.Name
-_VALUE_CALLS = frozenset({"dict", "Path", "PurePath", "PosixPath", "join", "range"}) | (
-    _DURATION_CALLS
+_VALUE_CALLS = (
+    frozenset({"dict", "Path", "PurePath", "PosixPath", "join", "range"})
+    | _DURATION_CALLS
+    | builtins.ITERATION_CALLS
 )
 """Last parts of the call names ``_eval_Call`` computes a value for; others go to the hook."""
 
@@ -51,29 +52,6 @@ def dispatch_table(cls: type, prefix: str) -> dict[type, Callable[..., Any]]:
         if isinstance(node_type, type) and issubclass(node_type, ast.AST):
             table[node_type] = getattr(cls, name)
     return table
-
-
-_KNOWN_SCALARS = (str, int, float, bool, type(None))
-_WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
-"""A ``*`` width or one of 4+ digits: formatting could build a string of any size."""
-
-
-def _percent(template: str, values: Any) -> str:
-    """``template % values`` when every value is known (``PartialStr`` otherwise)."""
-    if isinstance(values, dict):
-        items = list(values.values())
-    else:
-        items = list(values) if isinstance(values, tuple) else [values]
-    if (
-        isinstance(template, PartialStr)
-        or _WIDE.search(template)
-        or not all(type(v) in _KNOWN_SCALARS for v in items)
-    ):
-        return PartialStr(template)
-    try:
-        return str(template % values)
-    except (TypeError, ValueError, KeyError):
-        return PartialStr(template)
 
 
 class Evaluator:
@@ -155,6 +133,8 @@ class Evaluator:
             return base.scope.get(node.attr, UNKNOWN)
         if isinstance(base, TaskRef) and node.attr == "output":
             return base
+        if isinstance(base, DagValue) and node.attr == "default_args":
+            return base.default_args
         return UNKNOWN
 
     def _eval_Dict(self, node: ast.Dict) -> Any:
@@ -218,11 +198,7 @@ class Evaluator:
 
     def iterate(self, value: Any) -> list[Any] | None:
         """The elements of a known, small iterable; None when unknown or too long."""
-        if isinstance(value, dict):
-            value = list(value)
-        if isinstance(value, (list, tuple, range)) and len(value) <= _MAX_LOOP:
-            return list(value)
-        return None
+        return builtins.items_of(value)
 
     def _eval_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.eval(node.operand)
@@ -244,7 +220,7 @@ class Evaluator:
         if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
             return posixpath.join(left, right)
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
-            return _percent(left, right)
+            return builtins.percent(left, right)
         op = _ARITH.get(type(node.op))
         if op is None or left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
@@ -315,27 +291,22 @@ class Evaluator:
             return posixpath.join(*args)
         if name == "range" and args and all(isinstance(a, int) for a in args):
             span = range(*args[:3])
-            return span if len(span) <= _MAX_LOOP else UNKNOWN
+            return span if len(span) <= builtins.MAX_ITEMS else UNKNOWN
+        if name in builtins.ITERATION_CALLS:
+            return builtins.iteration_call(name, args, kwargs)
         if short.startswith("V1") and complete:
             return {**kwargs, "__kind__": short}
         return self.call_hook(node, name, args, kwargs, complete, owner)
 
     def method_call(self, node: ast.Call, func: ast.Attribute, owner: Any) -> Any:
-        """Dict methods that constants are built with (``copy``, ``get``, ``update``);
-        ``owner`` is ``func.value`` evaluated once by the caller."""
-        if isinstance(owner, dict):
-            args = [self.eval(a) for a in node.args]
-            if func.attr == "copy":
-                return type(owner)(owner)
-            if func.attr == "get" and args and _hashable(args[0]):
-                return owner.get(args[0], args[1] if len(args) > 1 else None)
-            if func.attr == "update":
-                kwargs, _ = self.keywords(node)
-                for arg in args:
-                    if isinstance(arg, dict):
-                        owner.update(arg)
-                owner.update(kwargs)
-                return None
+        """The dict and str methods constants are built with (``update``, ``items``,
+        ``format``...); ``owner`` is ``func.value`` evaluated once by the caller."""
+        if isinstance(owner, dict) and func.attr in builtins.DICT_METHODS:
+            kwargs, _ = self.keywords(node)
+            return builtins.dict_method(owner, func.attr, self._positional(node.args), kwargs)
+        if isinstance(owner, str) and func.attr in builtins.STR_METHODS:
+            kwargs, _ = self.keywords(node)
+            return builtins.str_method(owner, func.attr, self._positional(node.args), kwargs)
         return NotImplemented
 
     def _positional(self, nodes: list[ast.expr]) -> list[Any]:

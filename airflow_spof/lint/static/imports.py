@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from airflow_spof.lint.static.values import OPERATOR_SUFFIXES, Imported, ModuleValue, OperatorClass
+
 _NEVER_LOCAL = frozenset(sys.stdlib_module_names) | {
     "airflow",
     "airflow_spof",
@@ -78,3 +80,40 @@ class ModuleLoader:
             self._loading.discard(path)
         self._cache[path] = scope
         return scope
+
+
+def bind_import(loader: ModuleLoader, stmt: ast.Import, path: str) -> dict[str, Any]:
+    """``import common`` / ``import common.settings as s``: sibling modules by name."""
+    bound: dict[str, Any] = {}
+    for alias in stmt.names:
+        found = loader.find(alias.name, 0, path)
+        scope = loader.scope_of(found) if found else None
+        if scope is not None and (alias.asname or "." not in alias.name):
+            bound[alias.asname or alias.name] = ModuleValue(scope)
+    return bound
+
+
+def bind_import_from(loader: ModuleLoader, stmt: ast.ImportFrom, path: str) -> dict[str, Any]:
+    """``from x import a, b as c``: a sibling module's values or submodules (``from common
+    import settings``), operator classes by their name, anything else as ``Imported``."""
+    module = stmt.module or ""
+    local = not module.startswith(("airflow.", "airflow_spof")) and module != "airflow"
+    found = loader.find(module, stmt.level, path) if local else None
+    scope = loader.scope_of(found) if found else None
+    bound: dict[str, Any] = {}
+    for alias in stmt.names:
+        name = alias.asname or alias.name
+        if scope is not None and alias.name in scope:
+            bound[name] = scope[alias.name]
+            continue
+        if local and alias.name.islower():  # modules are lower case; constants rarely are
+            sub = loader.find(f"{module}.{alias.name}" if module else alias.name, stmt.level, path)
+            sub_scope = loader.scope_of(sub) if sub else None
+            if sub_scope is not None:
+                bound[name] = ModuleValue(sub_scope)
+                continue
+        if alias.name.endswith(OPERATOR_SUFFIXES):
+            bound[name] = OperatorClass(alias.name, "Sensor" in alias.name)
+        else:
+            bound[name] = Imported(alias.name, module)
+    return bound

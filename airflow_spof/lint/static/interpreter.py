@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, Dag, Module
 from airflow_spof.lint.static import builders as build
-from airflow_spof.lint.static import edges
+from airflow_spof.lint.static import edges, imports
 from airflow_spof.lint.static.evaluator import Evaluator, dispatch_table, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.values import (
+    OPERATOR_SUFFIXES,
     BodyFacts,
     DagFactory,
     DagValue,
@@ -25,7 +26,7 @@ from airflow_spof.lint.static.values import (
     GroupValue,
     Imported,
     LabelValue,
-    ModuleValue,
+    OpenDict,
     OperatorClass,
     PartialValue,
     TaskFactory,
@@ -33,7 +34,6 @@ from airflow_spof.lint.static.values import (
 )
 
 _MAX_DEPTH = 6
-_OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
 
 
 def _mentions_main(test: ast.expr) -> bool:
@@ -96,6 +96,15 @@ class Interpreter(Evaluator):
         for target in stmt.targets:
             self.bind(target, value)
 
+    def bind(self, target: ast.AST, value: Any) -> None:
+        """``dag.default_args = {...}`` reaches the tasks created after it, as in Airflow."""
+        if isinstance(target, ast.Attribute) and target.attr == "default_args":
+            owner = self.eval(target.value)
+            if isinstance(owner, DagValue):
+                owner.default_args = value if isinstance(value, dict) else OpenDict()
+            return
+        super().bind(target, value)
+
     def _exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
             self.bind(stmt.target, self.eval(stmt.value))
@@ -156,28 +165,10 @@ class Interpreter(Evaluator):
             (self.dag_stack if isinstance(value, DagValue) else self.group_stack).pop()
 
     def _exec_Import(self, stmt: ast.Import) -> None:
-        for alias in stmt.names:
-            found = self.loader.find(alias.name, 0, self.path)
-            scope = self.loader.scope_of(found) if found else None
-            if alias.asname and scope is not None:
-                self.frames[-1][alias.asname] = ModuleValue(scope)
-            elif scope is not None and "." not in alias.name:
-                self.frames[-1][alias.name] = ModuleValue(scope)
+        self.frames[-1].update(imports.bind_import(self.loader, stmt, self.path))
 
     def _exec_ImportFrom(self, stmt: ast.ImportFrom) -> None:
-        module = stmt.module or ""
-        found = None
-        if not module.startswith(("airflow.", "airflow_spof")) and module != "airflow":
-            found = self.loader.find(module, stmt.level, self.path)
-        scope = self.loader.scope_of(found) if found else None
-        for alias in stmt.names:
-            bound = alias.asname or alias.name
-            if scope is not None and alias.name in scope:
-                self.frames[-1][bound] = scope[alias.name]
-            elif alias.name.endswith(_OPERATOR_SUFFIXES):
-                self.frames[-1][bound] = OperatorClass(alias.name, "Sensor" in alias.name)
-            else:
-                self.frames[-1][bound] = Imported(alias.name, module)
+        self.frames[-1].update(imports.bind_import_from(self.loader, stmt, self.path))
 
     def _exec_ClassDef(self, stmt: ast.ClassDef) -> None:
         bases = [dotted(b) for b in stmt.bases]
@@ -185,7 +176,7 @@ class Interpreter(Evaluator):
             v.name if isinstance(v := self.lookup(b), (OperatorClass, Imported)) else b
             for b in bases
         ]
-        if any(b.endswith(_OPERATOR_SUFFIXES) for b in resolved):
+        if any(b.endswith(OPERATOR_SUFFIXES) for b in resolved):
             sensor = any("Sensor" in b for b in resolved) or "Sensor" in stmt.name
             self.frames[-1][stmt.name] = OperatorClass(stmt.name, sensor)
 
@@ -277,7 +268,7 @@ class Interpreter(Evaluator):
             return LabelValue(None)
         if short == "Replicas":
             return build.make_replicas(self, node, args, kwargs)
-        if short.endswith(_OPERATOR_SUFFIXES) or ("task_id" in kwargs and short != "TaskGroup"):
+        if short.endswith(OPERATOR_SUFFIXES) or ("task_id" in kwargs and short != "TaskGroup"):
             return build.make_task(self, node, short, "Sensor" in short, kwargs, complete)
         return UNKNOWN
 
@@ -317,7 +308,7 @@ class Interpreter(Evaluator):
             return ref
         if attr == "partial":
             klass = owner.name if isinstance(owner, (OperatorClass, Imported)) else ""
-            if klass.endswith(_OPERATOR_SUFFIXES):
+            if klass.endswith(OPERATOR_SUFFIXES):
                 return PartialValue(klass, kwargs, node)
         return NotImplemented
 

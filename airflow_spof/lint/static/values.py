@@ -8,6 +8,9 @@ from typing import Any
 
 from airflow_spof.lint.model import Dag, PathUse
 
+OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
+"""Names ending like this create tasks when called."""
+
 
 class OpenDict(dict):
     """A dict that may hold more keys than we could see (``**unknown`` was merged)."""

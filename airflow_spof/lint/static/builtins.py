@@ -1,0 +1,166 @@
+"""Builtins and str/dict methods that DAG files build constants and loops with.
+
+``for name, conn in TABLES.items()``, ``enumerate(...)``, ``"load_{}".format(t)``:
+computed from known values so each task gets its own id and arguments; anything
+else stays UNKNOWN (or a ``PartialStr`` with ``{?}`` holes).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from airflow_spof.lint.model import UNKNOWN, PartialStr
+
+MAX_ITEMS = 64
+"""Longest sequence a loop or builtin is followed over."""
+
+ITERATION_CALLS = frozenset({"enumerate", "zip", "sorted", "reversed", "list", "tuple"})
+DICT_METHODS = frozenset({"copy", "get", "update", "items", "keys", "values"})
+STR_METHODS = frozenset({"format", "lower", "upper", "replace", "join"})
+
+_KNOWN_SCALARS = (str, int, float, bool, type(None))
+_WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
+"""A ``*`` width or one of 4+ digits: formatting could build a string of any size."""
+_WIDE_SPEC = re.compile(r"\d{4,}|\{")
+
+
+def items_of(value: Any) -> list[Any] | None:
+    """The elements of a known, small iterable; None when unknown or too long."""
+    if isinstance(value, dict):
+        value = list(value)
+    if isinstance(value, (list, tuple, range)) and len(value) <= MAX_ITEMS:
+        return list(value)
+    return None
+
+
+def iteration_call(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """``enumerate``, ``zip``, ``sorted``, ``reversed``, ``list``, ``tuple`` of known values."""
+    if name == "enumerate":
+        start = kwargs.get("start", args[1] if len(args) > 1 else 0)
+        items = items_of(args[0]) if args and isinstance(start, int) else None
+        return list(enumerate(items, start)) if items is not None else UNKNOWN
+    if name == "zip" and not kwargs:
+        columns = [items_of(a) for a in args]
+        if args and all(c is not None for c in columns):
+            return list(zip(*columns, strict=False))
+        return UNKNOWN
+    if len(args) != 1 or (kwargs and name != "sorted"):
+        return UNKNOWN
+    items = items_of(args[0])
+    if items is None:
+        return UNKNOWN
+    if name == "sorted":
+        reverse = kwargs.get("reverse", False)
+        if set(kwargs) - {"reverse"} or not isinstance(reverse, bool):
+            return UNKNOWN
+        try:
+            return sorted(items, reverse=reverse)
+        except TypeError:
+            return UNKNOWN
+    if name == "reversed":
+        return items[::-1]
+    return tuple(items) if name == "tuple" else items
+
+
+def dict_method(owner: dict[Any, Any], attr: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    if attr == "copy":
+        return type(owner)(owner)
+    if attr == "get":
+        if args and _hashable(args[0]):
+            return owner.get(args[0], args[1] if len(args) > 1 else None)
+        return UNKNOWN
+    if attr == "update":
+        for arg in args:
+            if isinstance(arg, dict):
+                owner.update(arg)
+        owner.update(kwargs)
+        return None
+    if attr == "keys":
+        return list(owner)
+    if attr == "values":
+        return list(owner.values())
+    return list(owner.items())
+
+
+def str_method(owner: str, attr: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    partial = isinstance(owner, PartialStr)
+    if attr == "format":
+        result = _format(owner, args, kwargs)
+        return PartialStr(result) if partial else result
+    if attr in {"lower", "upper"} and not args:
+        result = owner.lower() if attr == "lower" else owner.upper()
+    elif attr == "replace" and len(args) == 2 and all(isinstance(a, str) for a in args):
+        result = owner.replace(args[0], args[1])
+        partial = partial or any(isinstance(a, PartialStr) for a in args)
+    elif attr == "join" and args and isinstance(args[0], (list, tuple)):
+        parts = [p if isinstance(p, str) else "{?}" for p in args[0]]
+        result = owner.join(parts)
+        partial = partial or any(type(p) is not str for p in args[0])
+    else:
+        return UNKNOWN
+    return PartialStr(result) if partial else result
+
+
+class _Hole:
+    """Stands for an unknown value in ``str.format``."""
+
+    def __format__(self, spec: str) -> str:
+        return "{?}"
+
+    def __repr__(self) -> str:
+        return "{?}"
+
+    __str__ = __repr__
+
+
+def _format(template: str, args: list[Any], kwargs: dict[str, Any]) -> str:
+    """``template.format(...)``; unknown values show as ``{?}`` (then it is a PartialStr)."""
+    try:
+        specs = [spec or "" for _, _, spec, _ in string.Formatter().parse(template)]
+    except ValueError:
+        return PartialStr(template)
+    if any(_WIDE_SPEC.search(spec) for spec in specs):
+        return PartialStr(template)
+    holes = False
+
+    def known(value: Any) -> Any:
+        nonlocal holes
+        if type(value) in _KNOWN_SCALARS or type(value) is PartialStr:
+            holes = holes or isinstance(value, PartialStr)
+            return value
+        holes = True
+        return _Hole()
+
+    try:
+        result = template.format(*map(known, args), **{k: known(v) for k, v in kwargs.items()})
+    except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+        return PartialStr(template)
+    return PartialStr(result) if holes else result
+
+
+def percent(template: str, values: Any) -> str:
+    """``template % values`` when every value is known (``PartialStr`` otherwise)."""
+    if isinstance(values, dict):
+        items = list(values.values())
+    else:
+        items = list(values) if isinstance(values, tuple) else [values]
+    if (
+        isinstance(template, PartialStr)
+        or _WIDE.search(template)
+        or not all(type(v) in _KNOWN_SCALARS for v in items)
+    ):
+        return PartialStr(template)
+    try:
+        return str(template % values)
+    except (TypeError, ValueError, KeyError):
+        return PartialStr(template)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
