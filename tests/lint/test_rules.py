@@ -453,3 +453,22 @@ with DAG("d", default_args=OK):
 
     result = lint_paths([str(tmp_path / "dag_file.py")], cfg)
     assert {"enum_0_crm", "enum_1_orders", "fmt_{?}_'x'"} <= set(result.modules[0].dags[0].tasks)
+
+
+def test_spf301_templated_paths_are_compared_whole(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.sdk import Variable
+RUN = Variable.get("run")
+with DAG("d", default_args=OK):
+    a = BashOperator(task_id="a", bash_command="extract > /tmp/{{ ds }}/a.csv")
+    b = BashOperator(task_id="b", bash_command="load < /tmp/{{ ds }}/b.csv")
+    c = BashOperator(task_id="c", bash_command="load < /tmp/{{ ds }}/a.csv")
+    d = BashOperator(task_id="d", bash_command=f"extract > /tmp/{RUN}/d.csv")
+    e = BashOperator(task_id="e", bash_command=f"load < /tmp/{RUN}/e.csv")
+    a >> b >> c >> d >> e
+""",
+        codes=("SPF301",),
+    )
+    assert [(f.task_id, f.message.split("'")[3]) for f in found] == [("c", "/tmp/{{ ds }}/a.csv")]

@@ -10,7 +10,8 @@ from airflow_spof.lint.model import PathUse
 
 _SHELL_PATH = re.compile(
     r"(?P<pre>(?:>>?|-o|--output(?:-file)?|of=|tee(?:\s+-a)?|<)?\s*)"
-    r"(?P<path>(?<![\w:/.])(?:/|~/)[\w.\-/{}*$]+)"
+    # Jinja ``{{ ds }}`` (spaces and all), ``${VAR}`` and unresolved ``{?}`` stay in the path.
+    r"(?P<path>(?<![\w:/.])(?:/|~/)(?:\{\{[^{}]*\}\}|\{[^{}\s]*\}|[\w.\-/*$?])+)"
 )
 _WRITE_PREFIX = re.compile(r"^(>>?|-o|--output(-file)?|of=|tee(\s+-a)?)")
 _WRITE_KWARGS = re.compile(r"^(output|out|dest|dst|target|save)(_|$)|_(output|dest)(_|$)")
