@@ -472,3 +472,21 @@ with DAG("d", default_args=OK):
         codes=("SPF301",),
     )
     assert [(f.task_id, f.message.split("'")[3]) for f in found] == [("c", "/tmp/{{ ds }}/a.csv")]
+
+
+def test_spf204_ignores_documentation_and_the_worker_itself(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.standard.operators.python import PythonOperator
+with DAG("d", default_args=OK):
+    BashOperator(task_id="doc", bash_command="x", doc_md="Runbook: https://wiki.corp.example/r")
+    PythonOperator(task_id="links", python_callable=print,
+                   owner_links={"data": "https://github.com/org/repo"})
+    BashOperator(task_id="local", bash_command="curl -f http://localhost:8080/health")
+    BashOperator(task_id="loop", bash_command="psql -h 127.0.0.1 -p 5432")
+    BashOperator(task_id="remote", bash_command="curl -f http://api.corp.example/health")
+""",
+        codes=("SPF204",),
+    )
+    assert [f.task_id for f in found] == ["remote"]

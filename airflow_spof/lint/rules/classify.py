@@ -38,6 +38,12 @@ _OBJECT_STORE_SCHEMES = frozenset(
 _HOSTNAME = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[a-z0-9-]+\d")
 _BLUR = re.compile(r"\{\{.*?\}\}|\{\?\}|\$\{?\w+\}?")
 _HOST_KWARGS = frozenset({"remote_host", "host", "hostname", "base_url", "url", "server"})
+_DOC_KWARGS = frozenset(
+    {"doc", "doc_md", "doc_rst", "doc_json", "doc_yaml", "owner_links", "email", "description"}
+)
+"""Arguments read by people, not by the task: a URL there is a link, not a dependency."""
+_LOOPBACK = re.compile(r"(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(:\d+)?", re.IGNORECASE)
+"""The worker itself (a sidecar, a local proxy): no other machine to fail over to."""
 _LOCAL_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "~", "./", "../")
 
 
@@ -113,7 +119,7 @@ def literal_hosts(task: Task) -> list[str]:
 def _literal_hosts(task: Task) -> list[str]:
     hosts: list[str] = list(task.body_hosts)
     for key, value in task.kwargs.items():
-        if key in task.from_default_args:
+        if key in task.from_default_args or key in _DOC_KWARGS:
             continue
         for text in (value,) if isinstance(value, str) else strings_in(value):
             found = hosts_in_text(text)
@@ -135,8 +141,13 @@ def hosts_in_text(text: str) -> list[str]:
         if "://" in text
         else []
     )
+    found = [host for host in found if not _LOOPBACK.fullmatch(host)]
     if not found and "." in text:
-        found = [ip for ip in _IPV4.findall(text) if all(int(p) < 256 for p in ip.split("."))]
+        found = [
+            ip
+            for ip in _IPV4.findall(text)
+            if all(int(p) < 256 for p in ip.split(".")) and not _LOOPBACK.fullmatch(ip)
+        ]
     return found
 
 
