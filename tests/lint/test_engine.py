@@ -300,3 +300,30 @@ def test_a_sibling_module_imported_from_its_package_is_read(tmp_path: Path) -> N
     cfg = LintConfig(root=tmp_path, queues={"solo": 1})
     result = lint_paths([str(tmp_path / "uses_package.py")], cfg)
     assert [f.code for f in result.findings] == ["SPF201"]
+
+
+def test_optional_imports_and_helpers_do_not_decide_a_branch(tmp_path: Path) -> None:
+    (tmp_path / "optional.py").write_text(
+        "import os\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "try:\n"
+        "    from kubernetes.client import models as k8s\n"
+        "except ImportError:\n"
+        "    k8s = None\n"
+        "def enabled():\n"
+        "    if os.getenv('FEATURE'):\n"
+        "        return True\n"
+        "    return False\n"
+        "if k8s:\n"
+        "    with DAG('needs_k8s'):\n"
+        "        BashOperator(task_id='t', bash_command='x')\n"
+        "if not enabled():\n"
+        "    with DAG('feature_off'):\n"
+        "        BashOperator(task_id='t', bash_command='x')\n"
+        "if 'prod' in ('dev', 'test'):\n"
+        "    with DAG('never'):\n"
+        "        BashOperator(task_id='t', bash_command='x')\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    assert [d.dag_id for d in result.modules[0].dags] == ["needs_k8s", "feature_off"]

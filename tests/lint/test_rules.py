@@ -490,3 +490,51 @@ with DAG("d", default_args=OK):
         codes=("SPF204",),
     )
     assert [f.task_id for f in found] == ["remote"]
+
+
+def test_branches_on_unknown_conditions_make_either_value_possible(lint: Lint, tmp_path) -> None:
+    source = (
+        HEADER
+        + """
+from airflow.sdk import Variable
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+ENV = Variable.get("env")
+DEBUG = False
+with DAG("d", default_args=OK):
+    if ENV == "prod":
+        wait = S3KeySensor(task_id="wait", bucket_key="s3://b/k", deferrable=True, timeout=600)
+    else:
+        wait = EmptyOperator(task_id="wait")
+    wait >> S3ToRedshiftOperator(task_id="copy", aws_conn_id="aws", redshift_conn_id="rs",
+                                 s3_bucket="b", s3_key="k", schema="s", table="t")
+    retries = 3
+    if ENV == "dev":
+        retries = 0
+    BashOperator(task_id="maybe", bash_command="x", retries=retries)
+    if DEBUG:
+        BashOperator(task_id="debug_only", bash_command="x", retries=0)
+    BashOperator(task_id="known", bash_command="x", retries=0 if DEBUG else 2,
+                 queue=None or "solo")
+    BashOperator(task_id="zero", bash_command="x", retries=0 if not DEBUG and ENV else 0)
+if ENV == "prod":
+    ARGS = {"retries": 3, "execution_timeout": timedelta(minutes=5)}
+else:
+    ARGS = {"retries": 0, "execution_timeout": timedelta(minutes=5), "pool": "p"}
+with DAG("e", default_args=ARGS):
+    BashOperator(task_id="either_args", bash_command="x")
+if ENV == "prod":
+    dag = DAG("prod_only")
+else:
+    dag = DAG("other")
+BashOperator(task_id="no_timeout", bash_command="x", dag=dag, retries=1)
+"""
+    )
+    cfg = LintConfig(root=tmp_path, queues={"solo": 1})
+    found = lint(source, codes=("SPF302", "SPF401", "SPF402", "SPF201"), cfg=cfg)
+    assert sorted((f.code, f.task_id) for f in found) == [
+        ("SPF201", "known"),
+        ("SPF401", "zero"),
+        ("SPF402", "no_timeout"),
+    ]

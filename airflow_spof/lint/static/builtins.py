@@ -7,11 +7,14 @@ else stays UNKNOWN (or a ``PartialStr`` with ``{?}`` holes).
 
 from __future__ import annotations
 
+import ast
+import operator
 import re
 import string
 from typing import Any
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
+from airflow_spof.lint.static.values import OpenDict
 
 MAX_ITEMS = 64
 """Longest sequence a loop or builtin is followed over."""
@@ -20,7 +23,7 @@ ITERATION_CALLS = frozenset({"enumerate", "zip", "sorted", "reversed", "list", "
 DICT_METHODS = frozenset({"copy", "get", "update", "items", "keys", "values"})
 STR_METHODS = frozenset({"format", "lower", "upper", "replace", "join"})
 
-_KNOWN_SCALARS = (str, int, float, bool, type(None))
+KNOWN_SCALARS = (str, int, float, bool, type(None))
 _WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
 """A ``*`` width or one of 4+ digits: formatting could build a string of any size."""
 _WIDE_SPEC = re.compile(r"\d{4,}|\{")
@@ -127,7 +130,7 @@ def _format(template: str, args: list[Any], kwargs: dict[str, Any]) -> str:
 
     def known(value: Any) -> Any:
         nonlocal holes
-        if type(value) in _KNOWN_SCALARS or type(value) is PartialStr:
+        if type(value) in KNOWN_SCALARS or type(value) is PartialStr:
             holes = holes or isinstance(value, PartialStr)
             return value
         holes = True
@@ -149,13 +152,59 @@ def percent(template: str, values: Any) -> str:
     if (
         isinstance(template, PartialStr)
         or _WIDE.search(template)
-        or not all(type(v) in _KNOWN_SCALARS for v in items)
+        or not all(type(v) in KNOWN_SCALARS for v in items)
     ):
         return PartialStr(template)
     try:
         return str(template % values)
     except (TypeError, ValueError, KeyError):
         return PartialStr(template)
+
+
+_COMPARISONS: dict[type, Any] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_CONTAINERS = (list, tuple, dict, str)
+
+
+def truth(value: Any) -> bool | None:
+    """``bool(value)`` when it is known; None for anything run time could decide."""
+    kind = type(value)
+    if kind in KNOWN_SCALARS or kind in _CONTAINERS:
+        return bool(value)
+    if kind is OpenDict and value:
+        return True
+    return None
+
+
+def compare(op: ast.cmpop, left: Any, right: Any) -> Any:
+    """``left <op> right`` for known scalars (and containers of them on the right of ``in``)."""
+    if type(left) not in KNOWN_SCALARS or not _known(right):
+        return UNKNOWN
+    if isinstance(op, (ast.Is, ast.IsNot)) and not (left is None or right is None):
+        return UNKNOWN
+    try:
+        return bool(_COMPARISONS[type(op)](left, right))
+    except (KeyError, TypeError):
+        return UNKNOWN
+
+
+def _known(value: Any) -> bool:
+    kind = type(value)
+    if kind in KNOWN_SCALARS:
+        return True
+    if kind in (list, tuple):
+        return all(type(v) in KNOWN_SCALARS for v in value)
+    return kind is dict and all(type(v) in KNOWN_SCALARS for v in value)
 
 
 def _hashable(value: Any) -> bool:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
-from airflow_spof.lint.static import builtins
+from airflow_spof.lint.static import branches, builtins
 from airflow_spof.lint.static.values import DagValue, ModuleValue, OpenDict, TaskRef
 
 _ARITH = {
@@ -204,8 +204,9 @@ class Evaluator:
         value = self.eval(node.operand)
         if isinstance(node.op, ast.USub) and isinstance(value, (int, float)):
             return -value
-        if isinstance(node.op, ast.Not) and isinstance(value, bool):
-            return not value
+        if isinstance(node.op, ast.Not):
+            truth = builtins.truth(value)
+            return UNKNOWN if truth is None else not truth
         return UNKNOWN
 
     def _eval_BinOp(self, node: ast.BinOp) -> Any:
@@ -233,6 +234,35 @@ class Evaluator:
         ):
             return PartialStr(result)
         return result
+
+    def _eval_Compare(self, node: ast.Compare) -> Any:
+        left = self.eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(comparator)
+            result = builtins.compare(op, left, right)
+            if result is not True:
+                return result
+            left = right
+        return True
+
+    def _eval_BoolOp(self, node: ast.BoolOp) -> Any:
+        """Python's ``and``/``or`` (the deciding operand), while truth values are known."""
+        stop_on = isinstance(node.op, ast.Or)
+        value: Any = UNKNOWN
+        for operand in node.values:
+            value = self.eval(operand)
+            truth = builtins.truth(value)
+            if truth is None:
+                return UNKNOWN
+            if truth is stop_on:
+                return value
+        return value
+
+    def _eval_IfExp(self, node: ast.IfExp) -> Any:
+        truth = builtins.truth(self.eval(node.test))
+        if truth is None:
+            return branches.either(self.eval(node.body), self.eval(node.orelse))
+        return self.eval(node.body if truth else node.orelse)
 
     def _eval_Slice(self, node: ast.Slice) -> Any:
         parts = [self.eval(p) for p in (node.lower, node.upper, node.step)]

@@ -7,13 +7,14 @@ bodies and ``with`` blocks are followed; nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, Dag, Module
+from airflow_spof.lint.static import branches, builtins, edges, imports
 from airflow_spof.lint.static import builders as build
-from airflow_spof.lint.static import edges, imports
 from airflow_spof.lint.static.evaluator import Evaluator, dispatch_table, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.values import (
@@ -34,21 +35,6 @@ from airflow_spof.lint.static.values import (
 )
 
 _MAX_DEPTH = 6
-
-
-def _mentions_main(test: ast.expr) -> bool:
-    """``if __name__ == "__main__":`` (in any spelling): the block only runs as a script."""
-    if isinstance(test, ast.BoolOp):
-        return any(_mentions_main(value) for value in test.values)
-    if isinstance(test, ast.UnaryOp):
-        return _mentions_main(test.operand)
-    if isinstance(test, ast.Compare):
-        return any(_mentions_main(side) for side in (test.left, *test.comparators))
-    if isinstance(test, ast.Constant):
-        return isinstance(test.value, str) and "__main__" in test.value
-    if isinstance(test, ast.Name):
-        return "__main__" in test.id
-    return False
 
 
 class Interpreter(Evaluator):
@@ -122,16 +108,17 @@ class Interpreter(Evaluator):
             self.bind(stmt.target, UNKNOWN)
 
     def _exec_If(self, stmt: ast.If) -> None:
-        if _mentions_main(stmt.test):
+        if branches.mentions_main(stmt.test):
             return
-        self.exec_block(stmt.body)
-        self.exec_block(stmt.orelse)
+        known = builtins.truth(self.eval(stmt.test))
+        if known is None:
+            branches.run_alternatives(self, [stmt.body, stmt.orelse])
+        else:
+            self.exec_block(stmt.body if known else stmt.orelse)
 
     def _exec_Try(self, stmt: ast.Try) -> None:
-        self.exec_block(stmt.body)
-        for handler in stmt.handlers:
-            self.exec_block(handler.body)
-        self.exec_block(stmt.orelse)
+        handlers = [handler.body for handler in stmt.handlers]
+        branches.run_alternatives(self, [stmt.body + stmt.orelse, *handlers])
         self.exec_block(stmt.finalbody)
 
     def _exec_While(self, stmt: ast.While) -> None:
@@ -354,7 +341,7 @@ class Interpreter(Evaluator):
         finally:
             self.frames = saved
             returned = self.return_stack.pop()
-        return returned[0] if returned else None
+        return functools.reduce(branches.either, returned) if returned else None
 
     def bind_params(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, args: list[Any], kwargs: dict[str, Any]
