@@ -134,6 +134,13 @@ class Task:
     where: Location | None = None
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Answers rules derive from the task (connections, hosts...), computed once per task."""
+    key: str = ""
+    """Its key in ``Dag.tasks`` and ``upstream`` sets (default: ``task_id``). Differs only
+    for one task built two ways in exclusive branches: ``run`` and ``run__1``, both 'run'."""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.task_id
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.kwargs.get(key, default)

@@ -538,3 +538,29 @@ BashOperator(task_id="no_timeout", bash_command="x", dag=dag, retries=1)
         ("SPF401", "zero"),
         ("SPF402", "no_timeout"),
     ]
+
+
+def test_one_task_built_two_ways_by_an_unknown_branch_keeps_its_id(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+import os
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+with DAG("d", default_args={"execution_timeout": timedelta(minutes=5)}):
+    write = BashOperator(task_id="write", bash_command="extract > /tmp/x.csv", retries=1)
+    if os.getenv("KUBERNETES"):
+        run = KubernetesPodOperator(task_id="run", image="i", retries=2)
+    else:
+        run = BashOperator(task_id="run", bash_command="load < /tmp/x.csv")
+    write >> run
+    for i in range(2):
+        BashOperator(task_id="dup", bash_command="x")  # a real duplicate: Airflow rejects it
+"""
+    )
+    assert sorted((f.code, f.task_id, f.where.line) for f in found) == [
+        ("SPF301", "run", 18),
+        ("SPF401", "dup", 21),
+        ("SPF401", "dup__1", 21),
+        ("SPF401", "run", 18),
+    ]
+    assert "'write'" in found[0].message

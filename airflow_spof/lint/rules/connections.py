@@ -14,7 +14,7 @@ def _single_connection(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     connections = classify.conn_ids(task)
     if not connections or classify.has_fallback(task):
         return
-    if dag.any_upstream(task.task_id, "availability-sensor", classify.is_availability_sensor):
+    if dag.any_upstream(task.key, "availability-sensor", classify.is_availability_sensor):
         return
     single = [c for c in connections if not cfg.is_ha_connection(c)]
     if single:

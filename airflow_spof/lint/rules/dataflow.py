@@ -19,7 +19,7 @@ def _local_handoff(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     if not reads:
         return
     reported: set[str] = set()
-    for upstream_id in sorted(dag.ancestors(task.task_id)):
+    for upstream_id in sorted(dag.ancestors(task.key)):
         upstream = dag.tasks[upstream_id]
         for written in upstream.paths:
             if written.mode not in {"write", "unknown"}:
@@ -36,7 +36,7 @@ def _local_handoff(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
                 reported.add(read)
                 yield (
                     f"task '{task.task_id}' reads '{read}' written by upstream task "
-                    f"'{upstream_id}' on its worker's local disk: it only works when both "
+                    f"'{upstream.task_id}' on its worker's local disk: it only works when both "
                     "run on the same machine"
                 )
 
@@ -48,7 +48,7 @@ def _clear_write(task: Task, path: str) -> bool:
 def _unguarded_read(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     if not classify.reads_external(task) or classify.has_fallback(task):
         return
-    if dag.any_upstream(task.task_id, "guard", classify.is_guard):
+    if dag.any_upstream(task.key, "guard", classify.is_guard):
         return
     yield (
         f"task '{task.task_id}' reads from an external system with no availability sensor "

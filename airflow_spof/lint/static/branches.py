@@ -40,12 +40,19 @@ def run_alternatives(it: Interpreter, blocks: list[list[ast.stmt]]) -> None:
     frame = it.frames[-1]
     before = dict(frame)
     outcomes: list[dict[str, Any]] = []
-    for index, block in enumerate(blocks):
-        if index:
-            outcomes.append(dict(frame))
-            frame.clear()
-            frame.update(before)
-        it.exec_block(block)
+    outer = it.branch_path
+    it.branch_count += 1
+    point = it.branch_count
+    try:
+        for index, block in enumerate(blocks):
+            if index:
+                outcomes.append(dict(frame))
+                frame.clear()
+                frame.update(before)
+            it.branch_path = (*outer, (point, index))
+            it.exec_block(block)
+    finally:
+        it.branch_path = outer
     for outcome in outcomes:
         for name, value in outcome.items():
             other = frame.get(name, value)

@@ -94,17 +94,30 @@ def _task_group(it: Interpreter, kwargs: dict[str, Any], dag: DagValue) -> Group
 
 
 def _register(it: Interpreter, dag: DagValue, group: GroupValue | None, task: Task) -> TaskRef:
+    """Add the task under a unique key; its id gets Airflow's ``__1`` suffix only when the
+    task it collides with can exist at the same time (not in another branch of an if/try)."""
     base = group.child_id(task.task_id) if group is not None else task.task_id
-    task_id, counter = base, 0
-    while task_id in dag.dag.tasks:
+    key, counter, shared = base, 0, True
+    branch = it.branch_path
+    while key in dag.dag.tasks:
+        shared = shared and _exclusive(it.task_branches.get((id(dag), key), ()), branch)
         counter += 1
-        task_id = f"{base}__{counter}"
-    task.task_id = task_id
-    dag.dag.tasks[task_id] = task
+        key = f"{base}__{counter}"
+    task.task_id = base if shared else key
+    task.key = key
+    dag.dag.tasks[key] = task
+    if branch:
+        it.task_branches[(id(dag), key)] = branch
     while group is not None:
-        group.task_ids.append(task_id)
+        group.task_ids.append(key)
         group = group.parent
-    return TaskRef(dag, [task_id])
+    return TaskRef(dag, [key])
+
+
+def _exclusive(first: tuple[tuple[int, int], ...], second: tuple[tuple[int, int], ...]) -> bool:
+    """Branch paths that part ways at some if/try: the two never run in the same parse."""
+    taken = dict(first)
+    return any(taken.get(point, arm) != arm for point, arm in second)
 
 
 def _effective(
@@ -205,7 +218,7 @@ def call_taskflow(
         for upstream in edges.task_refs_in(value):
             edges.link(upstream, ref)
     if body.returns_paths:
-        it.returned_paths[(dag.dag.dag_id, task.task_id)] = list(body.returns_paths)
+        it.returned_paths[(dag.dag.dag_id, task.key)] = list(body.returns_paths)
     return ref
 
 

@@ -58,6 +58,10 @@ class Interpreter(Evaluator):
         self.orphan: DagValue | None = None
         self.returned_paths: dict[tuple[str, str], list[str]] = {}
         self.bodies: dict[int, BodyFacts] = {}
+        self.branch_path: tuple[tuple[int, int], ...] = ()
+        """(if/try statement run, branch taken) for each unknown branch being followed."""
+        self.branch_count = 0
+        self.task_branches: dict[tuple[int, str], tuple[tuple[int, int], ...]] = {}
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
