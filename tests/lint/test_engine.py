@@ -327,3 +327,38 @@ def test_optional_imports_and_helpers_do_not_decide_a_branch(tmp_path: Path) -> 
     )
     result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
     assert [d.dag_id for d in result.modules[0].dags] == ["needs_k8s", "feature_off"]
+
+
+def test_tasks_made_by_a_sibling_module_are_reported_where_this_file_calls_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "factory.py").write_text(
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from airflow.sdk import DAG, dag, task\n"
+        "# padding so that lines of this file do not exist in the DAG file\n"
+        "#\n#\n#\n#\n#\n"
+        "def make_load(table):\n"
+        "    return BashOperator(task_id=f'load_{table}', bash_command='x', queue='solo')\n"
+        "@task(queue='solo')\n"
+        "def shared_task():\n"
+        "    return 1\n"
+        "def make_dag(name):\n"
+        "    with DAG(name) as d:\n"
+        "        BashOperator(task_id='in_factory', bash_command='x', queue='solo')\n"
+        "    return d\n"
+    )
+    (tmp_path / "dag_file.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from common.factory import make_dag, make_load, shared_task\n"
+        "with DAG('uses_factory'):\n"
+        "    make_load('orders')\n"
+        "    shared_task()  # noqa: SPF201\n"
+        "made = make_dag('built')\n"
+    )
+    cfg = LintConfig(root=tmp_path, select=["SPF201"])
+    result = lint_paths([str(tmp_path / "dag_file.py")], cfg)
+    assert [(Path(f.where.path).name, f.where.line, f.task_id) for f in result.findings] == [
+        ("dag_file.py", 4, "load_orders"),
+        ("dag_file.py", 6, "in_factory"),
+    ]

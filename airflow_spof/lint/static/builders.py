@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_spof.lint.model import UNKNOWN, Dag, Endpoint, PathUse, ReplicaSet, Task
 from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
 from airflow_spof.lint.static import edges
-from airflow_spof.lint.static.locate import location
 from airflow_spof.lint.static.paths import operator_paths
 from airflow_spof.lint.static.taskflow import analyze_body
 from airflow_spof.lint.static.values import (
@@ -44,7 +43,7 @@ def make_dag(
         default_args = type(default_args)(default_args)
     else:
         default_args = OpenDict() if default_args is not None else {}
-    dag = Dag(dag_id=str(dag_id), where=location(it.path, node, first))
+    dag = Dag(dag_id=str(dag_id), where=it.locate(node, first))
     it.module.dags.append(dag)
     return DagValue(dag, default_args)
 
@@ -166,7 +165,7 @@ def make_task(
         is_sensor=is_sensor,
         uses_replicas=operator in REPLICATED_OPERATORS,
         paths=operator_paths(operator, explicit),
-        where=location(it.path, node),
+        where=it.locate(node),
     )
     ref = _register(it, dag, group, task)
     for upstream in edges.task_refs_in(effective):
@@ -203,7 +202,7 @@ def call_taskflow(
         body_hosts=list(body.hosts),
         uses_replicas=body.uses_replicas,
         paths=list(body.paths),
-        where=location(it.path, factory.node, first),
+        where=it.locate(node) if factory.path != it.path else it.locate(factory.node, first),
     )
     ref = _register(it, dag, group, task)
     bound = it.bind_params(factory.node, args, kwargs)
@@ -223,21 +222,37 @@ def call_taskflow(
 
 
 def call_dag_factory(
-    it: Interpreter, factory: DagFactory, args: list[Any], kwargs: dict[str, Any]
+    it: Interpreter,
+    factory: DagFactory,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    call: ast.AST | None = None,
 ) -> DagValue:
     factory.called = True
-    first = factory.node.decorator_list[0] if factory.node.decorator_list else None
-    dag = make_dag(it, factory.node, [], factory.kwargs, name=factory.node.name, first=first)
-    _run_body(it, factory, args, kwargs, it.dag_stack, dag)
+    saved = it.enter(factory.path, call)
+    try:
+        first = factory.node.decorator_list[0] if factory.node.decorator_list else None
+        dag = make_dag(it, factory.node, [], factory.kwargs, name=factory.node.name, first=first)
+        _run_body(it, factory, args, kwargs, it.dag_stack, dag)
+    finally:
+        it.foreign_call = saved
     return dag
 
 
 def call_group_factory(
-    it: Interpreter, factory: GroupFactory, args: list[Any], kwargs: dict[str, Any]
+    it: Interpreter,
+    factory: GroupFactory,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    call: ast.AST | None = None,
 ) -> GroupValue:
-    label = factory.kwargs.get("group_id", factory.node.name)
-    group = make_group(it, label, factory.kwargs, suffix_on_collision=True)
-    _run_body(it, factory, args, kwargs, it.group_stack, group)
+    saved = it.enter(factory.path, call)
+    try:
+        label = factory.kwargs.get("group_id", factory.node.name)
+        group = make_group(it, label, factory.kwargs, suffix_on_collision=True)
+        _run_body(it, factory, args, kwargs, it.group_stack, group)
+    finally:
+        it.foreign_call = saved
     return group
 
 
@@ -294,7 +309,7 @@ def make_replicas(
         write_consistency=kwargs.get("write_consistency", "quorum"),
         min_regions=kwargs.get("min_regions", 1),
         name=str(kwargs.get("name", "")),
-        where=location(it.path, node),
+        where=it.locate(node),
     )
     it.module.replica_sets.append(replicas)
     return replicas

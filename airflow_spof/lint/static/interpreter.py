@@ -7,16 +7,18 @@ bodies and ``with`` blocks are followed; nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from airflow_spof.lint.model import UNKNOWN, Dag, Module
+from airflow_spof.lint.model import UNKNOWN, Dag, Location, Module
 from airflow_spof.lint.static import branches, builtins, edges, imports
 from airflow_spof.lint.static import builders as build
 from airflow_spof.lint.static.evaluator import Evaluator, dispatch_table, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
+from airflow_spof.lint.static.locate import location
 from airflow_spof.lint.static.values import (
     OPERATOR_SUFFIXES,
     BodyFacts,
@@ -62,6 +64,8 @@ class Interpreter(Evaluator):
         """(if/try statement run, branch taken) for each unknown branch being followed."""
         self.branch_count = 0
         self.task_branches: dict[tuple[int, str], tuple[tuple[int, int], ...]] = {}
+        self.foreign_call: ast.AST | None = None
+        """The call in this file that entered a function of a sibling module, if any."""
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
@@ -186,20 +190,20 @@ class Interpreter(Evaluator):
             head = self.lookup(parts[0])
             first = head.name if isinstance(head, Imported) else parts[0]
             if first == "dag" or parts[-1] == "dag":
-                factory = DagFactory(stmt, kwargs, scope)
+                factory = DagFactory(stmt, kwargs, scope, self.path)
                 self.dag_factories.append(factory)
                 return factory
             if first == "task_group" or parts[-1] == "task_group":
-                return GroupFactory(stmt, kwargs, scope)
+                return GroupFactory(stmt, kwargs, scope, self.path)
             if first == "task":
                 kind = ".".join(parts[1:]) or "python"
-                return TaskFactory(stmt, kind, kwargs, scope)
+                return TaskFactory(stmt, kind, kwargs, scope, self.path)
             # ``@setup``/``@teardown`` make a task of a plain function or wrap a ``@task.*`` one
             setup_or_teardown = setup_or_teardown or first in {"setup", "teardown"}
         if setup_or_teardown:
-            return TaskFactory(stmt, "python", {}, scope)
+            return TaskFactory(stmt, "python", {}, scope, self.path)
         closure = {k: v for frame in self.frames[1:] for k, v in frame.items()}
-        return FunctionValue(stmt, {**scope, **closure} if closure else scope)
+        return FunctionValue(stmt, {**scope, **closure} if closure else scope, self.path)
 
     # -- calls ------------------------------------------------------------------------------
     def _eval_BinOp(self, node: ast.BinOp) -> Any:
@@ -230,11 +234,11 @@ class Interpreter(Evaluator):
             if isinstance(callee, TaskFactory):
                 return build.call_taskflow(self, callee, node, args, kwargs)
             if isinstance(callee, DagFactory):
-                return build.call_dag_factory(self, callee, args, kwargs)
+                return build.call_dag_factory(self, callee, args, kwargs, node)
             if isinstance(callee, GroupFactory):
-                return build.call_group_factory(self, callee, args, kwargs)
+                return build.call_group_factory(self, callee, args, kwargs, node)
             if isinstance(callee, FunctionValue):
-                return self.inline(callee, args, kwargs)
+                return self.inline(callee, args, kwargs, node)
             if isinstance(callee, OperatorClass):
                 return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
             short = callee.name if isinstance(callee, Imported) else name.rsplit(".", 1)[-1]
@@ -277,7 +281,7 @@ class Interpreter(Evaluator):
             return self.group_factory_call(owner, node, attr, args, kwargs)
         if isinstance(owner, TaskFactory):
             if attr == "override":
-                return TaskFactory(owner.node, owner.kind, {**owner.kwargs, **kwargs}, owner.scope)
+                return dataclasses.replace(owner, kwargs={**owner.kwargs, **kwargs})
             if attr == "partial":
                 return PartialValue(owner, kwargs, node)
             if attr in {"expand", "expand_kwargs"}:
@@ -314,11 +318,11 @@ class Interpreter(Evaluator):
         """``group.override(...)``, ``.partial(...)``, ``.expand(...)``/``.expand_kwargs(...)``:
         a mapped group's tasks exist once in the DAG, like a mapped task."""
         if attr == "override":
-            return GroupFactory(owner.node, {**owner.kwargs, **kwargs}, owner.scope)
+            return dataclasses.replace(owner, kwargs={**owner.kwargs, **kwargs})
         if attr == "partial":
             return PartialValue(owner, kwargs, node)
         if attr in {"expand", "expand_kwargs"}:
-            group = build.call_group_factory(self, owner, [], kwargs)
+            group = build.call_group_factory(self, owner, [], kwargs, node)
             for upstream in edges.task_refs_in(args):
                 edges.link(upstream, group)
             return group
@@ -333,19 +337,34 @@ class Interpreter(Evaluator):
             self.module.dags.append(orphan)
         return self.orphan
 
-    def inline(self, function: FunctionValue, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def inline(
+        self, function: FunctionValue, args: list[Any], kwargs: dict[str, Any], node: ast.AST
+    ) -> Any:
         """Run a plain function's body with its arguments bound (task factories)."""
         if len(self.return_stack) >= _MAX_DEPTH:
             return UNKNOWN
-        saved = self.frames
+        saved, saved_call = self.frames, self.enter(function.path, node)
         self.frames = [function.scope, self.bind_params(function.node, args, kwargs)]
         self.return_stack.append([])
         try:
             self.exec_block(function.node.body)
         finally:
-            self.frames = saved
+            self.frames, self.foreign_call = saved, saved_call
             returned = self.return_stack.pop()
         return functools.reduce(branches.either, returned) if returned else None
+
+    def enter(self, path: str, call: ast.AST | None) -> ast.AST | None:
+        """Entering code of another file: what it creates is located at ``call`` in this
+        one (the outermost such call). Returns the value to restore afterwards."""
+        saved = self.foreign_call
+        if path != self.path and saved is None:
+            self.foreign_call = call
+        return saved
+
+    def locate(self, node: ast.AST, first: ast.AST | None = None) -> Location:
+        if self.foreign_call is not None:
+            return location(self.path, self.foreign_call)
+        return location(self.path, node, first)
 
     def bind_params(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, args: list[Any], kwargs: dict[str, Any]

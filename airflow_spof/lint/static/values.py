@@ -70,6 +70,8 @@ class FunctionValue:
 
     node: ast.FunctionDef | ast.AsyncFunctionDef
     scope: dict[str, Any]
+    path: str = ""
+    """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
 @dataclass
@@ -80,6 +82,8 @@ class TaskFactory:
     kind: str
     kwargs: dict[str, Any]
     scope: dict[str, Any]
+    path: str = ""
+    """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
 @dataclass
@@ -89,6 +93,8 @@ class DagFactory:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     kwargs: dict[str, Any]
     scope: dict[str, Any]
+    path: str = ""
+    """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
     called: bool = False
 
 
@@ -99,6 +105,8 @@ class GroupFactory:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     kwargs: dict[str, Any]
     scope: dict[str, Any]
+    path: str = ""
+    """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
 @dataclass
