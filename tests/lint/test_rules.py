@@ -479,6 +479,9 @@ def test_spf204_ignores_documentation_and_the_worker_itself(lint: Lint) -> None:
         HEADER
         + """
 from airflow.providers.standard.operators.python import PythonOperator
+from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
+from airflow.providers.smtp.operators.smtp import EmailOperator
+from airflow.providers.docker.operators.docker import DockerOperator
 with DAG("d", default_args=OK):
     BashOperator(task_id="doc", bash_command="x", doc_md="Runbook: https://wiki.corp.example/r")
     PythonOperator(task_id="links", python_callable=print,
@@ -486,10 +489,15 @@ with DAG("d", default_args=OK):
     BashOperator(task_id="local", bash_command="curl -f http://localhost:8080/health")
     BashOperator(task_id="loop", bash_command="psql -h 127.0.0.1 -p 5432")
     BashOperator(task_id="remote", bash_command="curl -f http://api.corp.example/health")
+    SlackWebhookOperator(task_id="slack", slack_webhook_conn_id="s", message="https://dash.x/d")
+    EmailOperator(task_id="mail", to="a@b.c", subject="https://dash.x/d",
+                  html_content="<a href='https://dash.x/d'>report</a>")
+    DockerOperator(task_id="socket", image="i", docker_url="unix://var/run/docker.sock")
+    DockerOperator(task_id="docker_host", image="i", docker_url="tcp://docker7.corp:2375")
 """,
         codes=("SPF204",),
     )
-    assert [f.task_id for f in found] == ["remote"]
+    assert [f.task_id for f in found] == ["remote", "docker_host"]
 
 
 def test_branches_on_unknown_conditions_make_either_value_possible(lint: Lint, tmp_path) -> None:

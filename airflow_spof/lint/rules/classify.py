@@ -34,14 +34,16 @@ _URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/'\"{}?#]+)", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _OBJECT_STORE_SCHEMES = frozenset(
     {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "file", "adl"}
+    | {"unix", "npipe"}  # a local socket (unix://var/run/docker.sock), not a host
 )
 _HOSTNAME = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[a-z0-9-]+\d")
 _BLUR = re.compile(r"\{\{.*?\}\}|\{\?\}|\$\{?\w+\}?")
 _HOST_KWARGS = frozenset({"remote_host", "host", "hostname", "base_url", "url", "server"})
 _DOC_KWARGS = frozenset(
     {"doc", "doc_md", "doc_rst", "doc_json", "doc_yaml", "owner_links", "email", "description"}
+    | {"subject", "html_content", "message", "text", "blocks", "attachments"}
 )
-"""Arguments read by people, not by the task: a URL there is a link, not a dependency."""
+"""Arguments read by people (docs, a mail or chat message): a URL there is a link."""
 _LOOPBACK = re.compile(r"(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(:\d+)?", re.IGNORECASE)
 """The worker itself (a sidecar, a local proxy): no other machine to fail over to."""
 _LOCAL_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "~", "./", "../")
