@@ -572,3 +572,19 @@ with DAG("d", default_args={"execution_timeout": timedelta(minutes=5)}):
         ("SPF401", "run", 18),
     ]
     assert "'write'" in found[0].message
+
+
+def test_spf403_async_sensors_defer_by_design(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.sensors.time_delta import TimeDeltaSensorAsync
+from airflow.sensors.date_time import DateTimeSensorAsync, DateTimeSensor
+with DAG("d", default_args=OK):
+    TimeDeltaSensorAsync(task_id="delta", delta=timedelta(hours=2))
+    DateTimeSensorAsync(task_id="until", target_time="{{ data_interval_end }}")
+    DateTimeSensor(task_id="poking", target_time="{{ data_interval_end }}")
+""",
+        codes=("SPF403",),
+    )
+    assert [f.task_id for f in found] == ["poking"]

@@ -53,7 +53,11 @@ def _poking_sensor(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
         return
     if deferrable is UNKNOWN or mode is UNKNOWN:
         return
-    if mode is None and deferrable is None and task.operator in cfg.deferrable_sensors:
+    if (
+        mode is None
+        and deferrable is None
+        and (task.operator in cfg.deferrable_sensors or task.operator.endswith("Async"))
+    ):  # DateTimeSensorAsync, TimeDeltaSensorAsync...: they always defer
         return
     timeout = classify.seconds(task.get("timeout", SENSOR_DEFAULT_TIMEOUT))
     if "timeout" in task.kwargs and timeout is None:
@@ -124,7 +128,9 @@ POKING_SENSOR = Rule(
     rationale=(
         "A poking sensor occupies a worker slot for as long as it waits (seven days by "
         "default). A handful of them waiting on a late upstream exhaust the workers, and "
-        "every other DAG stops: the outage of one source becomes an outage of the platform."
+        "every other DAG stops: the outage of one source becomes an outage of the platform. "
+        "Sensors that always defer (`...SensorAsync`, and those listed in "
+        "`deferrable-sensors`) are not reported."
     ),
     bad='S3KeySensor(task_id="wait", bucket_key="s3://in/x", aws_conn_id="aws")',
     good=(
