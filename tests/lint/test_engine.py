@@ -362,3 +362,32 @@ def test_tasks_made_by_a_sibling_module_are_reported_where_this_file_calls_it(
         ("dag_file.py", 4, "load_orders"),
         ("dag_file.py", 6, "in_factory"),
     ]
+
+
+def test_match_cases_are_followed(tmp_path: Path) -> None:
+    (tmp_path / "matched.py").write_text(
+        "import os\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "with DAG('matched'):\n"
+        "    match os.getenv('ENV'):\n"
+        "        case 'prod':\n"
+        "            BashOperator(task_id='run', bash_command='x', queue='prod')\n"
+        "        case _:\n"
+        "            BashOperator(task_id='run', bash_command='x')\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    tasks = result.modules[0].dags[0].tasks.values()
+    assert [(t.task_id, t.get("queue")) for t in tasks] == [("run", "prod"), ("run", None)]
+
+
+def test_huge_repeated_strings_are_not_built() -> None:
+    import ast
+
+    from airflow_spof.lint.model import UNKNOWN
+    from airflow_spof.lint.static.evaluator import Evaluator
+
+    evaluator = Evaluator({})
+    assert evaluator.eval(ast.parse("'-' * 80", mode="eval").body) == "-" * 80
+    assert evaluator.eval(ast.parse("'x' * 100_000_000", mode="eval").body) is UNKNOWN
+    assert evaluator.eval(ast.parse("[0] * 100_000_000", mode="eval").body) is UNKNOWN

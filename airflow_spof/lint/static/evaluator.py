@@ -225,6 +225,8 @@ class Evaluator:
         op = _ARITH.get(type(node.op))
         if op is None or left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
+        if op is operator.mul and _too_long(left, right):
+            return UNKNOWN
         try:
             result = op(left, right)
         except Exception:
@@ -382,6 +384,12 @@ class Evaluator:
 
 
 Evaluator._evals = dispatch_table(Evaluator, "_eval_")
+
+
+def _too_long(left: Any, right: Any) -> bool:
+    """``"-" * 80`` is a banner; ``"x" * 10**8`` would be built in memory for nothing."""
+    count, sequence = (right, left) if isinstance(right, int) else (left, right)
+    return isinstance(sequence, (str, list, tuple)) and isinstance(count, int) and count > 10_000
 
 
 def _hashable(value: Any) -> bool:

@@ -129,6 +129,10 @@ class Interpreter(Evaluator):
         branches.run_alternatives(self, [stmt.body + stmt.orelse, *handlers])
         self.exec_block(stmt.finalbody)
 
+    def _exec_Match(self, stmt: ast.Match) -> None:
+        self.eval(stmt.subject)
+        branches.run_alternatives(self, [case.body for case in stmt.cases])
+
     def _exec_While(self, stmt: ast.While) -> None:
         self.exec_block(stmt.body)
 
