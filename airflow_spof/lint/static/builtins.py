@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import operator
+import posixpath
 import re
 import string
+from datetime import timedelta
 from typing import Any
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
@@ -20,6 +22,13 @@ MAX_ITEMS = 64
 """Longest sequence a loop or builtin is followed over."""
 
 ITERATION_CALLS = frozenset({"enumerate", "zip", "sorted", "reversed", "list", "tuple"})
+_DURATION_CALLS = frozenset({"timedelta", "duration"})
+VALUE_CALLS = (
+    frozenset({"dict", "Path", "PurePath", "PosixPath", "join", "range"})
+    | _DURATION_CALLS
+    | ITERATION_CALLS
+)
+"""Last parts of the call names ``value_call`` computes a value for; others create objects."""
 DICT_METHODS = frozenset({"copy", "get", "update", "items", "keys", "values"})
 STR_METHODS = frozenset({"format", "lower", "upper", "replace", "join"})
 
@@ -36,6 +45,36 @@ def items_of(value: Any) -> list[Any] | None:
     if isinstance(value, (list, tuple, range)) and len(value) <= MAX_ITEMS:
         return list(value)
     return None
+
+
+def value_call(
+    name: str, short: str, args: list[Any], kwargs: dict[str, Any], complete: bool
+) -> Any:
+    """``dict(...)``, ``timedelta(...)``, ``Path(...)``, ``os.path.join(...)``, ``range(...)``,
+    iteration builtins and ``k8s.V1...(...)`` specs; NotImplemented for any other call."""
+    if short == "dict" and (not args or isinstance(args[0], dict)):
+        base = args[0] if args else {}
+        merged = {**base, **kwargs}
+        return OpenDict(merged) if not complete or isinstance(base, OpenDict) else merged
+    if short in _DURATION_CALLS and not args:
+        try:
+            return timedelta(**kwargs)
+        except TypeError:
+            return UNKNOWN
+    strings = bool(args) and all(isinstance(a, str) for a in args)
+    if strings and (
+        short in {"Path", "PurePath", "PosixPath"}
+        or name in {"os.path.join", "path.join", "posixpath.join"}
+    ):
+        return posixpath.join(*args)
+    if name == "range" and args and all(isinstance(a, int) for a in args):
+        span = range(*args[:3])
+        return span if len(span) <= MAX_ITEMS else UNKNOWN
+    if name in ITERATION_CALLS:
+        return iteration_call(name, args, kwargs)
+    if short.startswith("V1") and complete:
+        return {**kwargs, "__kind__": short}
+    return NotImplemented
 
 
 def iteration_call(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -10,7 +10,6 @@ import ast
 import operator
 import posixpath
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
@@ -23,14 +22,7 @@ _ARITH = {
     ast.Mult: operator.mul,
     ast.FloorDiv: operator.floordiv,
 }
-_DURATION_CALLS = frozenset({"timedelta", "duration"})
 _CONSTANT, _NAME = ast.Constant, ast.Name
-_VALUE_CALLS = (
-    frozenset({"dict", "Path", "PurePath", "PosixPath", "join", "range"})
-    | _DURATION_CALLS
-    | builtins.ITERATION_CALLS
-)
-"""Last parts of the call names ``_eval_Call`` computes a value for; others go to the hook."""
 
 
 def dotted(node: ast.AST) -> str:
@@ -298,36 +290,11 @@ class Evaluator:
                 return method_result
         args = self._positional(node.args)
         kwargs, complete = self.keywords(node)
-        if short not in _VALUE_CALLS and not short.startswith("V1"):
+        if short not in builtins.VALUE_CALLS and not short.startswith("V1"):
             return self.call_hook(node, name, args, kwargs, complete, owner)
-        if short == "dict" and (not args or isinstance(args[0], dict)):
-            base = args[0] if args else {}
-            merged = {**base, **kwargs}
-            return OpenDict(merged) if not complete or isinstance(base, OpenDict) else merged
-        if short in _DURATION_CALLS and not args:
-            try:
-                return timedelta(**{k: v for k, v in kwargs.items()})
-            except TypeError:
-                return UNKNOWN
-        if (
-            short in {"Path", "PurePath", "PosixPath"}
-            and args
-            and all(isinstance(a, str) for a in args)
-        ):
-            return posixpath.join(*args)
-        if (
-            name in {"os.path.join", "path.join", "posixpath.join"}
-            and args
-            and all(isinstance(a, str) for a in args)
-        ):
-            return posixpath.join(*args)
-        if name == "range" and args and all(isinstance(a, int) for a in args):
-            span = range(*args[:3])
-            return span if len(span) <= builtins.MAX_ITEMS else UNKNOWN
-        if name in builtins.ITERATION_CALLS:
-            return builtins.iteration_call(name, args, kwargs)
-        if short.startswith("V1") and complete:
-            return {**kwargs, "__kind__": short}
+        value = builtins.value_call(name, short, args, kwargs, complete)
+        if value is not NotImplemented:
+            return value
         return self.call_hook(node, name, args, kwargs, complete, owner)
 
     def method_call(self, node: ast.Call, func: ast.Attribute, owner: Any) -> Any:
