@@ -489,6 +489,7 @@ with DAG("d", default_args=OK):
     BashOperator(task_id="local", bash_command="curl -f http://localhost:8080/health")
     BashOperator(task_id="loop", bash_command="psql -h 127.0.0.1 -p 5432")
     BashOperator(task_id="remote", bash_command="curl -f http://api.corp.example/health")
+    BashOperator(task_id="echo", bash_command='echo "docs: https://airflow.apache.org/"')
     SlackWebhookOperator(task_id="slack", slack_webhook_conn_id="s", message="https://dash.x/d")
     EmailOperator(task_id="mail", to="a@b.c", subject="https://dash.x/d",
                   html_content="<a href='https://dash.x/d'>report</a>")
@@ -588,3 +589,42 @@ with DAG("d", default_args=OK):
         codes=("SPF403",),
     )
     assert [f.task_id for f in found] == ["poking"]
+
+
+def test_bash_decorator_commands_hooks_given_to_operators_and_xcomarg(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.sdk import XComArg
+from airflow.providers.ssh.operators.ssh import SSHOperator
+from airflow.providers.ssh.hooks.ssh import SSHHook
+with DAG("d", default_args=OK):
+    @task.bash
+    def extract() -> str:
+        return "curl -sf -o /tmp/data.json http://10.1.2.3/export"
+
+    @task.bash
+    def load() -> str:
+        return "load.sh < /tmp/data.json"
+
+    extract() >> load()
+    SSHOperator(task_id="hooked", command="ls",
+                ssh_hook=SSHHook(ssh_conn_id="box", remote_host="db7.corp.local"))
+    dump = BashOperator(task_id="dump", bash_command="pg_dump > /tmp/db.sql")
+
+    @task
+    def upload(_):
+        with open("/tmp/db.sql") as fh:
+            return fh.read()
+
+    upload(XComArg(dump))
+""",
+        codes=("SPF101", "SPF204", "SPF301"),
+    )
+    assert sorted((f.code, f.task_id) for f in found) == [
+        ("SPF101", "hooked"),
+        ("SPF204", "extract"),
+        ("SPF204", "hooked"),
+        ("SPF301", "load"),
+        ("SPF301", "upload"),
+    ]

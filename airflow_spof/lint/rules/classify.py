@@ -7,11 +7,12 @@ lets the static engine and the cluster policy agree.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr, ReplicaSet, Task
-from airflow_spof.lint.static.paths import strings_in
+from airflow_spof.lint.static.paths import strings_in, without_prints
 
 REPLICATED_OPERATORS = frozenset(
     {
@@ -57,9 +58,20 @@ def conn_ids(task: Task) -> list[str]:
     return cached
 
 
+def _arguments(task: Task) -> Iterator[tuple[str, Any]]:
+    """The task's arguments, then those of a hook it is given (``ssh_hook=SSHHook(...)``)."""
+    hooks = []
+    for key, value in task.kwargs.items():
+        yield key, value
+        if type(value) is dict and str(value.get("__kind__", "")).endswith("Hook"):
+            hooks.append(value)
+    for hook in hooks:
+        yield from hook.items()
+
+
 def _conn_ids(task: Task) -> list[str]:
     found: list[str] = []
-    for key, value in task.kwargs.items():
+    for key, value in _arguments(task):
         if "conn_id" not in key:
             continue
         if key == "conn_id" or key.endswith("_conn_id"):
@@ -120,9 +132,11 @@ def literal_hosts(task: Task) -> list[str]:
 
 def _literal_hosts(task: Task) -> list[str]:
     hosts: list[str] = list(task.body_hosts)
-    for key, value in task.kwargs.items():
+    for key, value in _arguments(task):
         if key in task.from_default_args or key in _DOC_KWARGS:
             continue
+        if key == "bash_command" and isinstance(value, str):
+            value = without_prints(value)
         for text in (value,) if isinstance(value, str) else strings_in(value):
             found = hosts_in_text(text)
             hosts.extend(found)

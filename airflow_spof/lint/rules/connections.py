@@ -75,8 +75,9 @@ LITERAL_HOST = Rule(
         "cannot be failed over without a code change and a deploy. A connection can be "
         "repointed at a standby in seconds, by the secrets backend or the UI, and keeps "
         "credentials out of the DAG file. Links in documentation and message arguments "
-        "(`doc_md`, `owner_links`, `html_content`, `message`...), local sockets and the "
-        "worker itself (`localhost`, `127.0.0.1`) are not reported."
+        "(`doc_md`, `owner_links`, `html_content`, `message`...), URLs a command only prints "
+        "(`echo`), local sockets and the worker itself (`localhost`, `127.0.0.1`) are not "
+        "reported."
     ),
     bad='SSHOperator(task_id="export", ssh_conn_id="ssh", remote_host="10.0.3.7", command="x")',
     good='SSHOperator(task_id="export", ssh_conn_id="ssh_export_vip", command="x")',

@@ -179,7 +179,8 @@ def call_taskflow(
     """Calling a ``@task`` function creates a task; XComArg arguments become edges."""
     body = it.bodies.get(id(factory.node))
     if body is None:
-        body = it.bodies[id(factory.node)] = analyze_body(factory.node, factory.scope)
+        bash = factory.kind == "bash"
+        body = it.bodies[id(factory.node)] = analyze_body(factory.node, factory.scope, bash)
     dag = it.current_dag()
     group = _open_group(it, dag)
     effective, inherited, complete = _effective(

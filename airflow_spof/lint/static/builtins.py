@@ -29,6 +29,12 @@ VALUE_CALLS = (
     | ITERATION_CALLS
 )
 """Last parts of the call names ``value_call`` computes a value for; others create objects."""
+
+
+def is_value_call(short: str) -> bool:
+    return short in VALUE_CALLS or short.startswith("V1") or short.endswith("Hook")
+
+
 DICT_METHODS = frozenset({"copy", "get", "update", "items", "keys", "values"})
 STR_METHODS = frozenset({"format", "lower", "upper", "replace", "join"})
 
@@ -72,8 +78,8 @@ def value_call(
         return span if len(span) <= MAX_ITEMS else UNKNOWN
     if name in ITERATION_CALLS:
         return iteration_call(name, args, kwargs)
-    if short.startswith("V1") and complete:
-        return {**kwargs, "__kind__": short}
+    if (short.startswith("V1") or (short.endswith("Hook") and not args)) and complete:
+        return {**kwargs, "__kind__": short}  # a pod spec, or a hook given to an operator
     return NotImplemented
 
 

@@ -290,7 +290,7 @@ class Evaluator:
                 return method_result
         args = self._positional(node.args)
         kwargs, complete = self.keywords(node)
-        if short not in builtins.VALUE_CALLS and not short.startswith("V1"):
+        if not builtins.is_value_call(short):
             return self.call_hook(node, name, args, kwargs, complete, owner)
         value = builtins.value_call(name, short, args, kwargs, complete)
         if value is not NotImplemented:

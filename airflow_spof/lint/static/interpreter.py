@@ -265,6 +265,8 @@ class Interpreter(Evaluator):
             return None
         if short == "Label":
             return LabelValue(None)
+        if short == "XComArg":  # XComArg(task): that task's output
+            return args[0] if args and isinstance(args[0], TaskRef) else UNKNOWN
         if short == "Replicas":
             return build.make_replicas(self, node, args, kwargs)
         if short.endswith(OPERATOR_SUFFIXES) or ("task_id" in kwargs and short != "TaskGroup"):

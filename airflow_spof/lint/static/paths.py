@@ -26,6 +26,17 @@ _COPY_COMMANDS = re.compile(
 )
 
 
+_PRINTS = re.compile(r"^\s*(echo|printf)\b")
+
+
+def without_prints(command: str) -> str:
+    """The command minus its ``echo``/``printf`` parts: a URL they print is not a host the
+    command talks to."""
+    if "echo" not in command and "printf" not in command:
+        return command
+    return "\n".join(s for s in _SEGMENTS.split(command) if not _PRINTS.match(s))
+
+
 def bash_paths(command: str) -> list[PathUse]:
     """Paths in a shell command: after ``>``/``-o``/``tee``, or a copy's target, are written."""
     uses: list[PathUse] = []

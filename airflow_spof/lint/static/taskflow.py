@@ -13,6 +13,7 @@ from typing import Any
 from airflow_spof.lint.model import PathUse
 from airflow_spof.lint.rules.classify import hosts_in_text
 from airflow_spof.lint.static.evaluator import Evaluator, dotted
+from airflow_spof.lint.static.paths import bash_paths, without_prints
 from airflow_spof.lint.static.values import BodyFacts
 
 _WRITE_METHODS = frozenset(
@@ -75,9 +76,10 @@ _REPLICA_AWARE = frozenset({"ReplicatedHook", "FailoverHook"})
 
 
 def analyze_body(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any]
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any], bash: bool = False
 ) -> BodyFacts:
-    """Collect facts from one function body; parameters are treated as unknown."""
+    """Collect facts from one function body; parameters are treated as unknown. A ``bash``
+    body (``@task.bash``) returns the command it runs."""
     params = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
     evaluator = Evaluator(module_scope)
     local: dict[str, Any] = {}
@@ -91,7 +93,10 @@ def analyze_body(
             _call(inner, evaluator, facts, params)
         elif isinstance(inner, ast.Return) and inner.value is not None:
             value = evaluator.eval(inner.value)
-            if isinstance(value, str) and value.startswith(("/", "~/")):
+            if bash and isinstance(value, str):
+                facts.paths.extend(bash_paths(value))
+                facts.hosts.extend(hosts_in_text(without_prints(value)))
+            elif isinstance(value, str) and value.startswith(("/", "~/")):
                 facts.returns_paths.append(value)
                 if not any(p.path == value for p in facts.paths):
                     facts.paths.append(PathUse(value, "write"))
