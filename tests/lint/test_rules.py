@@ -628,3 +628,22 @@ with DAG("d", default_args=OK):
         ("SPF301", "load"),
         ("SPF301", "upload"),
     ]
+
+
+def test_spf301_reads_the_direction_of_nested_argument_names(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.standard.operators.python import PythonOperator
+with DAG("d", default_args=OK):
+    extract = PythonOperator(task_id="extract", python_callable=print,
+                             op_kwargs={"output_path": "/tmp/data.csv"})
+    load = PythonOperator(task_id="load", python_callable=print,
+                          op_kwargs={"input_path": "/tmp/data.csv"})
+    other = PythonOperator(task_id="other", python_callable=print,
+                           op_kwargs={"path": "/tmp/data.csv"})
+    extract >> load >> other
+""",
+        codes=("SPF301",),
+    )
+    assert [f.task_id for f in found] == ["load", "other"]

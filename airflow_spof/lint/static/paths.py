@@ -79,11 +79,26 @@ def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
             if value.startswith(("/", "~/")) and "://" not in value:
                 uses.append(PathUse(value, _mode_for(key, direction)))
             continue
-        for text in strings_in(value):
+        outer = _mode_for(key, direction)
+        for inner, text in _keyed_strings(value, key):
             if not text.startswith(("/", "~/")) or "://" in text:
                 continue
-            uses.append(PathUse(text, _mode_for(key, direction)))
+            mode = _mode_for(inner.lower(), direction) if inner != key else outer
+            uses.append(PathUse(text, outer if mode == "unknown" else mode))
     return uses
+
+
+def _keyed_strings(value: Any, key: str, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """Like ``strings_in``, with the name of the nearest dict key each string is under
+    (``op_kwargs={"output_path": ...}`` is written by the task)."""
+    if isinstance(value, str):
+        yield key, value
+    elif depth < 3 and isinstance(value, Mapping):
+        for inner_key, inner in value.items():
+            yield from _keyed_strings(inner, str(inner_key), depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _keyed_strings(inner, key, depth + 1)
 
 
 def _transfer_direction(operator: str, kwargs: Mapping[str, Any]) -> str:
