@@ -647,3 +647,30 @@ with DAG("d", default_args=OK):
         codes=("SPF301",),
     )
     assert [f.task_id for f in found] == ["load", "other"]
+
+
+def test_dag_arguments_from_an_unknown_mapping_may_hold_default_args(lint: Lint) -> None:
+    source = (
+        HEADER
+        + """
+import yaml
+from airflow.sdk import dag
+CONFIG = yaml.safe_load(open("dag.yaml"))
+with DAG(**CONFIG):
+    BashOperator(task_id="a", bash_command="x")
+
+@dag(**CONFIG)
+def decorated():
+    BashOperator(task_id="b", bash_command="x")
+decorated()
+with DAG("known", **{"schedule": None}):
+    BashOperator(task_id="c", bash_command="x")
+
+    @task(**CONFIG)
+    def configured():
+        pass
+
+    configured()
+"""
+    )
+    assert [f.task_id for f in lint(source, codes=("SPF401",))] == ["c"]

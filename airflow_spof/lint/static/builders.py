@@ -38,7 +38,8 @@ def make_dag(
     dag_id = kwargs.get("dag_id", args[0] if args else name)
     if not isinstance(dag_id, str):
         dag_id = f"<dag@{getattr(node, 'lineno', 0)}>"
-    default_args = kwargs.get("default_args", {})
+    # ``DAG(**config)``: the hidden arguments may include default_args
+    default_args = kwargs.get("default_args", OpenDict() if isinstance(kwargs, OpenDict) else {})
     if isinstance(default_args, dict):  # a copy, as Airflow's: dag.default_args[...] = is per DAG
         default_args = type(default_args)(default_args)
     else:
@@ -186,6 +187,7 @@ def call_taskflow(
     effective, inherited, complete = _effective(
         dag, group, factory.kwargs, _explicit(factory.kwargs)
     )
+    complete = complete and not isinstance(factory.kwargs, OpenDict)  # @task(**unknown)
     raw_id = factory.kwargs.get("task_id", factory.node.name)
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"

@@ -336,6 +336,11 @@ class Evaluator:
                 kwargs[keyword.arg] = value
         return kwargs, complete
 
+    def known_keywords(self, call: ast.Call) -> dict[str, Any]:
+        """Keyword arguments; an OpenDict when ``**unknown`` may have held more."""
+        kwargs, complete = self.keywords(call)
+        return kwargs if complete else OpenDict(kwargs)
+
     def call_hook(
         self,
         node: ast.Call,

@@ -7,7 +7,6 @@ bodies and ``with`` blocks are followed; nothing is imported or executed.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from airflow_spof.lint.static.values import (
     PartialValue,
     TaskFactory,
     TaskRef,
+    overridden,
 )
 
 _MAX_DEPTH = 6
@@ -189,7 +189,7 @@ class Interpreter(Evaluator):
         setup_or_teardown = False
         for decorator in stmt.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            kwargs = self.keywords(decorator)[0] if isinstance(decorator, ast.Call) else {}
+            kwargs = self.known_keywords(decorator) if isinstance(decorator, ast.Call) else {}
             parts = dotted(target).split(".")
             head = self.lookup(parts[0])
             first = head.name if isinstance(head, Imported) else parts[0]
@@ -254,7 +254,7 @@ class Interpreter(Evaluator):
         self, node: ast.Call, short: str, args: list[Any], kwargs: dict[str, Any], complete: bool
     ) -> Any:
         if short == "DAG":
-            return build.make_dag(self, node, args, kwargs)
+            return build.make_dag(self, node, args, kwargs if complete else OpenDict(kwargs))
         if short == "TaskGroup":
             return build.make_group(self, kwargs.get("group_id", args[0] if args else None), kwargs)
         if short in {"chain", "chain_linear"}:
@@ -287,7 +287,7 @@ class Interpreter(Evaluator):
             return self.group_factory_call(owner, node, attr, args, kwargs)
         if isinstance(owner, TaskFactory):
             if attr == "override":
-                return dataclasses.replace(owner, kwargs={**owner.kwargs, **kwargs})
+                return overridden(owner, kwargs)
             if attr == "partial":
                 return PartialValue(owner, kwargs, node)
             if attr in {"expand", "expand_kwargs"}:
@@ -324,7 +324,7 @@ class Interpreter(Evaluator):
         """``group.override(...)``, ``.partial(...)``, ``.expand(...)``/``.expand_kwargs(...)``:
         a mapped group's tasks exist once in the DAG, like a mapped task."""
         if attr == "override":
-            return dataclasses.replace(owner, kwargs={**owner.kwargs, **kwargs})
+            return overridden(owner, kwargs)
         if attr == "partial":
             return PartialValue(owner, kwargs, node)
         if attr in {"expand", "expand_kwargs"}:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_spof.lint.model import Dag, PathUse
 
@@ -146,3 +147,12 @@ class LabelValue:
     """``a >> Label("why")``: remembers ``a`` so ``>> b`` links a to b."""
 
     upstream: Any
+
+
+Factory = TypeVar("Factory", TaskFactory, GroupFactory)
+
+
+def overridden(factory: Factory, kwargs: dict[str, Any]) -> Factory:
+    """``factory.override(...)``: the same function with more decorator arguments."""
+    merged = type(factory.kwargs)({**factory.kwargs, **kwargs})
+    return dataclasses.replace(factory, kwargs=merged)
