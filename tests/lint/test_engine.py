@@ -297,9 +297,16 @@ def test_a_sibling_module_imported_from_its_package_is_read(tmp_path: Path) -> N
         "with DAG('d', default_args=settings.ARGS):\n"
         "    BashOperator(task_id='t', bash_command='x')\n"
     )
+    (tmp_path / "uses_star.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from common.settings import *\n"
+        "with DAG('e', default_args=ARGS):\n"
+        "    BashOperator(task_id='t', bash_command='x')\n"
+    )
     cfg = LintConfig(root=tmp_path, queues={"solo": 1})
-    result = lint_paths([str(tmp_path / "uses_package.py")], cfg)
-    assert [f.code for f in result.findings] == ["SPF201"]
+    result = lint_paths([str(tmp_path / "uses_package.py"), str(tmp_path / "uses_star.py")], cfg)
+    assert [f.code for f in result.findings] == ["SPF201", "SPF201"]
 
 
 def test_optional_imports_and_helpers_do_not_decide_a_branch(tmp_path: Path) -> None:

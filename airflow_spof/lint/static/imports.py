@@ -103,6 +103,9 @@ def bind_import_from(loader: ModuleLoader, stmt: ast.ImportFrom, path: str) -> d
     bound: dict[str, Any] = {}
     for alias in stmt.names:
         name = alias.asname or alias.name
+        if name == "*":
+            bound.update(_public(scope or {}))
+            continue
         if scope is not None and alias.name in scope:
             bound[name] = scope[alias.name]
             continue
@@ -117,3 +120,10 @@ def bind_import_from(loader: ModuleLoader, stmt: ast.ImportFrom, path: str) -> d
         else:
             bound[name] = Imported(alias.name, module)
     return bound
+
+
+def _public(scope: dict[str, Any]) -> dict[str, Any]:
+    """What ``from module import *`` binds: ``__all__``, or the names without a ``_``."""
+    exported = scope.get("__all__")
+    names = exported if isinstance(exported, (list, tuple)) else list(scope)
+    return {n: scope[n] for n in names if isinstance(n, str) and n in scope and n[:1] != "_"}
