@@ -674,3 +674,23 @@ with DAG("known", **{"schedule": None}):
 """
     )
     assert [f.task_id for f in lint(source, codes=("SPF401",))] == ["c"]
+
+
+def test_mapped_and_overridden_tasks_with_unknown_arguments_stay_silent(lint: Lint) -> None:
+    source = (
+        HEADER
+        + """
+import yaml
+COMMON = yaml.safe_load(open("task.yaml"))
+with DAG("d", default_args={"execution_timeout": timedelta(minutes=5)}):
+    BashOperator.partial(task_id="mapped", **COMMON).expand(bash_command=["a", "b"])
+
+    @task
+    def run():
+        pass
+
+    run.override(**COMMON)()
+    BashOperator.partial(task_id="known").expand(bash_command=["a"])
+"""
+    )
+    assert [f.task_id for f in lint(source, codes=("SPF401",))] == ["known"]

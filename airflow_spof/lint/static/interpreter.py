@@ -229,7 +229,8 @@ class Interpreter(Evaluator):
     ) -> Any:
         func = node.func
         if isinstance(func, ast.Attribute):
-            result = self.attribute_call(node, owner, func.attr, args, kwargs)
+            known = kwargs if complete else OpenDict(kwargs)  # .partial(**unknown)
+            result = self.attribute_call(node, owner, func.attr, args, known)
             if result is not NotImplemented:
                 return result
             short = func.attr
@@ -301,9 +302,9 @@ class Interpreter(Evaluator):
                 return build.call_taskflow(
                     self, owner.target, node, args, {**owner.kwargs, **kwargs}
                 )
-            ref = build.make_task(
-                self, node, owner.target, "Sensor" in owner.target, owner.kwargs, True
-            )
+            complete = not isinstance(owner.kwargs, OpenDict)
+            sensor = "Sensor" in owner.target
+            ref = build.make_task(self, node, owner.target, sensor, owner.kwargs, complete)
             for upstream in edges.task_refs_in([args, kwargs]):
                 edges.link(upstream, ref)
             return ref

@@ -154,5 +154,7 @@ Factory = TypeVar("Factory", TaskFactory, GroupFactory)
 
 def overridden(factory: Factory, kwargs: dict[str, Any]) -> Factory:
     """``factory.override(...)``: the same function with more decorator arguments."""
-    merged = type(factory.kwargs)({**factory.kwargs, **kwargs})
+    merged = {**factory.kwargs, **kwargs}
+    if isinstance(factory.kwargs, OpenDict) or isinstance(kwargs, OpenDict):
+        merged = OpenDict(merged)
     return dataclasses.replace(factory, kwargs=merged)
