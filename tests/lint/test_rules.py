@@ -262,10 +262,12 @@ with DAG("d", default_args=OK):
     wait >> S3ToRedshiftOperator(task_id="copy2", aws_conn_id="aws", redshift_conn_id="rs",
                                  s3_bucket="b", s3_key="k2", schema="s", table="t")
     SQLExecuteQueryOperator(task_id="write_only", conn_id="pg", sql="DELETE FROM t")
+    SQLExecuteQueryOperator(task_id="writes", conn_id="pg", sql=["DELETE FROM t", "VACUUM t"])
+    SQLExecuteQueryOperator(task_id="reads", conn_id="pg", sql=["DELETE FROM t", "SELECT 1"])
 """,
         codes=("SPF302",),
     )
-    assert [f.task_id for f in found] == ["copy"]
+    assert [f.task_id for f in found] == ["copy", "reads"]
 
 
 def test_spf401_retries_after_default_args_resolution(lint: Lint) -> None:

@@ -118,7 +118,12 @@ def reads_external(task: Task) -> bool:
         return not isinstance(method, str) or method.upper() == "GET"
     if _READ_OPERATORS.search(task.operator):
         sql = task.get("sql")
-        return not isinstance(sql, str) or "select" in sql.lower() or "copy" in sql.lower()
+        statements = [sql] if isinstance(sql, str) else sql
+        if not isinstance(statements, (list, tuple)) or not all(
+            isinstance(s, str) for s in statements
+        ):
+            return True
+        return any("select" in s.lower() or "copy" in s.lower() for s in statements)
     return False
 
 
