@@ -484,6 +484,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.slack.operators.slack_webhook import SlackWebhookOperator
 from airflow.providers.smtp.operators.smtp import EmailOperator
 from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 with DAG("d", default_args=OK):
     BashOperator(task_id="doc", bash_command="x", doc_md="Runbook: https://wiki.corp.example/r")
     PythonOperator(task_id="links", python_callable=print,
@@ -497,10 +498,13 @@ with DAG("d", default_args=OK):
                   html_content="<a href='https://dash.x/d'>report</a>")
     DockerOperator(task_id="socket", image="i", docker_url="unix://var/run/docker.sock")
     DockerOperator(task_id="docker_host", image="i", docker_url="tcp://docker7.corp:2375")
+    SparkSubmitOperator(task_id="spark", application="a.py",
+                        conf={"spark.master": "k8s://https://k8s.corp:6443"})
 """,
         codes=("SPF204",),
     )
-    assert [f.task_id for f in found] == ["remote", "docker_host"]
+    assert [f.task_id for f in found] == ["remote", "docker_host", "spark"]
+    assert "'k8s.corp:6443'," in found[2].message
 
 
 def test_branches_on_unknown_conditions_make_either_value_possible(lint: Lint, tmp_path) -> None:

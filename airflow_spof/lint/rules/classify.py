@@ -31,7 +31,11 @@ _READ_OPERATORS = re.compile(
     r"Oracle|Snowflake|Redshift(Data|Sql)|Trino|Presto|Hive|BigQuery|Athena|S3List|S3FileTransform|"
     r"SFTPOperator|FTPFileTransmit|Download|Extract|Fetch"
 )
-_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/'\"{}?#]+)", re.IGNORECASE)
+_URL = re.compile(
+    # not a scheme wrapping another URL (spark.master="k8s://https://host:6443")
+    r"\b([a-z][a-z0-9+.-]*)://(?![a-z][a-z0-9+.-]*://)([^\s/'\"{}?#]+)",
+    re.IGNORECASE,
+)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _OBJECT_STORE_SCHEMES = frozenset(
     {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "file", "adl"}
