@@ -700,3 +700,24 @@ with DAG("d", default_args={"execution_timeout": timedelta(minutes=5)}):
 """
     )
     assert [f.task_id for f in lint(source, codes=("SPF401",))] == ["known"]
+
+
+def test_tasks_collected_with_list_append_keep_their_edges(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.standard.operators.empty import EmptyOperator
+with DAG("d", default_args=OK):
+    start = BashOperator(task_id="start", bash_command="extract > /tmp/all.csv")
+    loads = []
+    for table in ["a", "b"]:
+        loads.append(BashOperator(task_id=f"load_{table}", bash_command="load < /tmp/all.csv"))
+    later = []
+    later.extend([BashOperator(task_id="late", bash_command="load < /tmp/all.csv")])
+    later.insert(0, EmptyOperator(task_id="first"))
+    start >> loads
+    loads[-1] >> later
+""",
+        codes=("SPF301",),
+    )
+    assert sorted(f.task_id or "" for f in found) == ["late", "load_a", "load_b"]

@@ -37,6 +37,8 @@ def is_value_call(short: str) -> bool:
 
 DICT_METHODS = frozenset({"copy", "get", "update", "items", "keys", "values"})
 STR_METHODS = frozenset({"format", "lower", "upper", "replace", "join"})
+LIST_METHODS = frozenset({"append", "extend", "insert"})
+_MAX_LIST = 10_000
 
 KNOWN_SCALARS = (str, int, float, bool, type(None))
 _WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
@@ -130,6 +132,19 @@ def dict_method(owner: dict[Any, Any], attr: str, args: list[Any], kwargs: dict[
     if attr == "values":
         return list(owner.values())
     return list(owner.items())
+
+
+def list_method(owner: list[Any], attr: str, args: list[Any]) -> Any:
+    """``tasks.append(op)``: lists of tasks built in loops, then used in ``>>``."""
+    if len(owner) < _MAX_LIST:
+        if attr == "append" and len(args) == 1:
+            owner.append(args[0])
+        elif attr == "extend" and len(args) == 1:
+            items = items_of(args[0])
+            owner.extend(items if items is not None else [UNKNOWN])
+        elif attr == "insert" and len(args) == 2 and isinstance(args[0], int):
+            owner.insert(args[0], args[1])
+    return None
 
 
 def str_method(owner: str, attr: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -298,11 +298,13 @@ class Evaluator:
         return self.call_hook(node, name, args, kwargs, complete, owner)
 
     def method_call(self, node: ast.Call, func: ast.Attribute, owner: Any) -> Any:
-        """The dict and str methods constants are built with (``update``, ``items``,
-        ``format``...); ``owner`` is ``func.value`` evaluated once by the caller."""
+        """The dict, list and str methods constants are built with (``update``, ``items``,
+        ``append``, ``format``...); ``owner`` is ``func.value`` evaluated once by the caller."""
         if isinstance(owner, dict) and func.attr in builtins.DICT_METHODS:
             kwargs, _ = self.keywords(node)
             return builtins.dict_method(owner, func.attr, self._positional(node.args), kwargs)
+        if type(owner) is list and func.attr in builtins.LIST_METHODS:
+            return builtins.list_method(owner, func.attr, self._positional(node.args))
         if isinstance(owner, str) and func.attr in builtins.STR_METHODS:
             kwargs, _ = self.keywords(node)
             return builtins.str_method(owner, func.attr, self._positional(node.args), kwargs)
