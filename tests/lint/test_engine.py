@@ -398,3 +398,34 @@ def test_huge_repeated_strings_are_not_built() -> None:
     assert evaluator.eval(ast.parse("'-' * 80", mode="eval").body) == "-" * 80
     assert evaluator.eval(ast.parse("'x' * 100_000_000", mode="eval").body) is UNKNOWN
     assert evaluator.eval(ast.parse("[0] * 100_000_000", mode="eval").body) is UNKNOWN
+
+
+def test_a_file_changing_an_imported_constant_does_not_change_other_files(tmp_path: Path) -> None:
+    (tmp_path / "common.py").write_text(
+        "from datetime import timedelta\n"
+        "ARGS = {'retries': 2, 'execution_timeout': timedelta(minutes=5)}\n"
+        "EXTRA = []\n"
+    )
+    header = (
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from common import ARGS, EXTRA\n"
+    )
+    (tmp_path / "a_changes.py").write_text(
+        header + "ARGS['retries'] = 0\nARGS.update(queue='solo')\nEXTRA.append(1)\n"
+    )
+    (tmp_path / "a_changes_too.py").write_text(
+        "import common\ncommon.ARGS['retries'] = 0\ncommon.EXTRA.append(2)\n"
+    )
+    (tmp_path / "b_reads.py").write_text(
+        header
+        + "with DAG('b', default_args=ARGS):\n"
+        + "    for n in EXTRA:\n"
+        + "        BashOperator(task_id=f'extra_{n}', bash_command='x')\n"
+        + "    BashOperator(task_id='t', bash_command='x')\n"
+    )
+    for jobs in (1, 2):
+        result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path), jobs=jobs)
+        assert result.findings == []
+        (b_reads,) = [m for m in result.modules if m.path.endswith("b_reads.py")]
+        assert set(b_reads.dags[0].tasks) == {"t"}

@@ -122,7 +122,7 @@ class Evaluator:
     def _eval_Attribute(self, node: ast.Attribute) -> Any:
         base = self.eval(node.value)
         if isinstance(base, ModuleValue):
-            return base.scope.get(node.attr, UNKNOWN)
+            return base.attribute(node.attr)
         if isinstance(base, TaskRef) and node.attr == "output":
             return base
         if isinstance(base, DagValue) and node.attr == "default_args":

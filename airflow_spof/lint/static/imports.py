@@ -8,7 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from airflow_spof.lint.static.values import OPERATOR_SUFFIXES, Imported, ModuleValue, OperatorClass
+from airflow_spof.lint.static.values import (
+    OPERATOR_SUFFIXES,
+    Imported,
+    ModuleValue,
+    OpenDict,
+    OperatorClass,
+)
 
 _NEVER_LOCAL = frozenset(sys.stdlib_module_names) | {
     "airflow",
@@ -104,10 +110,10 @@ def bind_import_from(loader: ModuleLoader, stmt: ast.ImportFrom, path: str) -> d
     for alias in stmt.names:
         name = alias.asname or alias.name
         if name == "*":
-            bound.update(_public(scope or {}))
+            bound.update((n, _own(v)) for n, v in _public(scope or {}).items())
             continue
         if scope is not None and alias.name in scope:
-            bound[name] = scope[alias.name]
+            bound[name] = _own(scope[alias.name])
             continue
         if local and alias.name.islower():  # modules are lower case; constants rarely are
             sub = loader.find(f"{module}.{alias.name}" if module else alias.name, stmt.level, path)
@@ -127,3 +133,12 @@ def _public(scope: dict[str, Any]) -> dict[str, Any]:
     exported = scope.get("__all__")
     names = exported if isinstance(exported, (list, tuple)) else list(scope)
     return {n: scope[n] for n in names if isinstance(n, str) and n in scope and n[:1] != "_"}
+
+
+def _own(value: Any) -> Any:
+    """The importing file's own copy of a dict or list: ``ARGS["retries"] = 0`` in one DAG
+    file must not reach the others (Airflow parses each file in its own process)."""
+    return type(value)(value) if type(value) in _CONTAINERS else value
+
+
+_CONTAINERS = (dict, list, OpenDict)

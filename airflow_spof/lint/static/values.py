@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from airflow_spof.lint.model import Dag, PathUse
+from airflow_spof.lint.model import UNKNOWN, Dag, PathUse
 
 OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
 """Names ending like this create tasks when called."""
@@ -132,6 +132,16 @@ class ModuleValue:
     """A sibling module imported as a whole (``import common``)."""
 
     scope: dict[str, Any]
+    own: dict[str, Any] = field(default_factory=dict)
+    """This import's copies of the module's dicts and lists (changes stay in one file)."""
+
+    def attribute(self, name: str) -> Any:
+        if name in self.own:
+            return self.own[name]
+        value = self.scope.get(name, UNKNOWN)
+        if type(value) in (dict, list, OpenDict):
+            value = self.own[name] = type(value)(value)
+        return value
 
 
 @dataclass
