@@ -118,7 +118,7 @@ def dict_method(owner: dict[Any, Any], attr: str, args: list[Any], kwargs: dict[
     if attr == "copy":
         return type(owner)(owner)
     if attr == "get":
-        if args and _hashable(args[0]):
+        if args and hashable(args[0]):
             return owner.get(args[0], args[1] if len(args) > 1 else None)
         return UNKNOWN
     if attr == "update":
@@ -267,7 +267,8 @@ def _known(value: Any) -> bool:
     return kind is dict and all(type(v) in KNOWN_SCALARS for v in value)
 
 
-def _hashable(value: Any) -> bool:
+def hashable(value: Any) -> bool:
+    """Can ``value`` be a dict key (a list or dict evaluated from the source cannot)?"""
     try:
         hash(value)
     except TypeError:

@@ -77,7 +77,7 @@ class Evaluator:
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value)
             key = self.eval(target.slice)
-            if isinstance(container, dict) and _hashable(key) and key is not UNKNOWN:
+            if isinstance(container, dict) and builtins.hashable(key) and key is not UNKNOWN:
                 container[key] = value
 
     # -- expressions ----------------------------------------------------------------------
@@ -142,7 +142,7 @@ class Evaluator:
                     is_open = True
                 continue
             key = self.eval(key_node)
-            if _hashable(key) and key is not UNKNOWN:
+            if builtins.hashable(key) and key is not UNKNOWN:
                 result[key] = value
             else:
                 is_open = True
@@ -271,7 +271,7 @@ class Evaluator:
         if isinstance(key, slice) and isinstance(container, (list, tuple, str)):
             return container[key]
         try:
-            if isinstance(container, dict) and _hashable(key):
+            if isinstance(container, dict) and builtins.hashable(key):
                 return container.get(key, UNKNOWN)
             if isinstance(container, (list, tuple)) and isinstance(key, int):
                 return container[key]
@@ -364,11 +364,3 @@ def _too_long(left: Any, right: Any) -> bool:
     """``"-" * 80`` is a banner; ``"x" * 10**8`` would be built in memory for nothing."""
     count, sequence = (right, left) if isinstance(right, int) else (left, right)
     return isinstance(sequence, (str, list, tuple)) and isinstance(count, int) and count > 10_000
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
