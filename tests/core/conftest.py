@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from airflow_spof.core.state import StateStore
 
@@ -18,3 +19,22 @@ def store(sqlite_url: str) -> Iterator[StateStore]:
     s = StateStore.from_url(sqlite_url)
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str, str], str]:
+    """``state_url(backend, name)``: a state-store URL on SQLite under ``tmp_path``, or on a
+    fresh database ``name`` of the session's PostgreSQL cluster (started only if asked for)."""
+
+    def make(backend: str, name: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / f'{name}.db'}"
+        postgres = request.getfixturevalue("postgres")
+        engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+        return str(postgres.url.rsplit("/", 1)[0] + f"/{name}")
+
+    return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,26 +56,13 @@ def test_replication_goes_on_and_reports_state_unavailable(stopped_postgres_stor
     assert report.outcomes[2].hinted is False  # no store to keep the hint: said, not hidden
 
 
-def _fresh_postgres_db(postgres: PostgresCluster, name: str) -> str:
-    engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_statement_the_store_rejects_does_not_blind_it(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+    backend: str, state_url: Callable[[str, str], str]
 ) -> None:
     """A table changed under the store (by another release, or by hand) fails the calls that
     use it, open; the store still answers, so breakers and health keep working for everyone."""
-    url = (
-        f"sqlite:///{tmp_path / 'state.db'}"
-        if backend == "sqlite"
-        else _fresh_postgres_db(request.getfixturevalue("postgres"), "drifted")
-    )
+    url = state_url(backend, "drifted")
     store = StateStore.from_url(url)
     try:
         assert store.record_health("a", healthy=False)

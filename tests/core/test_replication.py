@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -98,26 +99,13 @@ def test_reached_exactly_when_acks_meet_w(n: int, data) -> None:
             replicate(reps, writer(failing), item="k")
 
 
-def _fresh_postgres_db(postgres, name: str) -> str:
-    engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_hint_missed_again_after_it_was_read_is_not_settled(
-    backend: str, request: pytest.FixtureRequest, tmp_path
+    backend: str, state_url: Callable[[str, str], str]
 ) -> None:
     """Repair settles the hints it read; a further miss of the same item since then is a
     newer version of the one hint row and must stay pending, with the oldest miss's age."""
-    url = (
-        f"sqlite:///{tmp_path / 'hints.db'}"
-        if backend == "sqlite"
-        else _fresh_postgres_db(request.getfixturevalue("postgres"), "hints")
-    )
+    url = state_url(backend, "hints")
     store = StateStore.from_url(url)
     try:
         store.add_hint("orders", "fs:/r1", "k", "refused")
