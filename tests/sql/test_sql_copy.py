@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -56,6 +56,31 @@ def pg(tables: Any) -> Iterator[Any]:
     with engine.begin() as conn:
         for name in made:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+@pytest.fixture
+def as_role(pg: Any, tables: Any, databases: Any) -> Iterator[Callable[..., SqlBackend]]:
+    """``as_role(table, **settings)``: a backend on pg1 logging in as a new role that may read
+    and write ``table``, with ``ALTER ROLE ... SET`` settings; the roles are dropped after."""
+    made: list[tuple[str, str]] = []
+    admin = tables.admin("pg1")
+
+    def make(table: str, **settings: str) -> SqlBackend:
+        role = f"role_{len(made)}_{table}"
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+            for setting, value in settings.items():
+                conn.exec_driver_sql(f"ALTER ROLE {role} SET {setting} = {value}")
+            conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {table} TO {role}")
+        made.append((role, table))
+        url = sa.make_url(databases.pg1.url).set(username=role)
+        return SqlBackend(tables.endpoint("pg1", table=table, url=url.render_as_string(False)))
+
+    yield make
+    with admin.begin() as conn:
+        for role, table in made:
+            conn.exec_driver_sql(f"REVOKE ALL ON {table} FROM {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
 
 
 class _Messages(logging.Handler):
@@ -262,34 +287,29 @@ def test_values_without_a_text_form_are_written_row_by_row(
     assert fallbacks(slow_checks) == 0  # not staged at all
 
 
-def test_a_role_without_temporary_tables_still_writes(pg: Any, tables: Any, databases: Any) -> None:
+def test_a_role_without_temporary_tables_still_writes(
+    pg: Any, tables: Any, as_role: Callable[..., SqlBackend]
+) -> None:
     _, name = pg("note text")
-    role = f"writer_{name}"
+    backend = as_role(name)
     with tables.admin("pg1").begin() as conn:
-        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role}")
         conn.exec_driver_sql("REVOKE TEMPORARY ON DATABASE postgres FROM PUBLIC")
     try:
-        url = sa.make_url(databases.pg1.url).set(username=role)
-        endpoint = tables.endpoint("pg1", table=name, url=url.render_as_string(False))
         rows = [{"id": i, "note": f"n{i}"} for i in range(60)]
-        assert SqlBackend(endpoint).upsert(rows).checksum == rows_checksum(rows)
+        assert backend.upsert(rows).checksum == rows_checksum(rows)
         assert stored(tables, name) == rows
     finally:
         with tables.admin("pg1").begin() as conn:
             conn.exec_driver_sql("GRANT TEMPORARY ON DATABASE postgres TO PUBLIC")
-            conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {role}")
-            conn.exec_driver_sql(f"DROP ROLE {role}")
 
 
 @pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
 def test_a_role_printing_floats_rounded_lets_no_altered_float_pass(
-    pg: Any, tables: Any, databases: Any, count: int
+    pg: Any, tables: Any, as_role: Callable[..., SqlBackend], count: int
 ) -> None:
     """With ``extra_float_digits = 0`` (PostgreSQL 11's default) floats print with 15
     digits: a value a trigger nudged would print, and read back, as the one sent."""
     _, name = pg("value double precision, exact double precision")
-    role = f"rounding_{name}"
     with tables.admin("pg1").begin() as conn:
         conn.exec_driver_sql(
             f"CREATE FUNCTION nudge_{name}() RETURNS trigger LANGUAGE plpgsql AS "
@@ -299,12 +319,8 @@ def test_a_role_printing_floats_rounded_lets_no_altered_float_pass(
             f"CREATE TRIGGER nudge BEFORE INSERT OR UPDATE ON {name} "
             f"FOR EACH ROW EXECUTE FUNCTION nudge_{name}()"
         )
-        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        conn.exec_driver_sql(f"ALTER ROLE {role} SET extra_float_digits = 0")
-        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role}")
+    backend = as_role(name, extra_float_digits="0")
     try:
-        url = sa.make_url(databases.pg1.url).set(username=role)
-        backend = SqlBackend(tables.endpoint("pg1", table=name, url=url.render_as_string(False)))
         exact = [{"id": i, "value": None, "exact": 0.1 + 0.2} for i in range(count)]
         assert backend.upsert(exact).checksum == rows_checksum(exact)  # 17 digits, kept
 
@@ -313,9 +329,7 @@ def test_a_role_printing_floats_rounded_lets_no_altered_float_pass(
         assert {r["value"] for r in stored(tables, name)} == {None}
     finally:
         with tables.admin("pg1").begin() as conn:
-            conn.exec_driver_sql(f"DROP TABLE {name}")
-            conn.exec_driver_sql(f"DROP FUNCTION nudge_{name}()")
-            conn.exec_driver_sql(f"DROP ROLE {role}")
+            conn.exec_driver_sql(f"DROP FUNCTION nudge_{name}() CASCADE")  # and its trigger
 
 
 def test_a_table_named_like_the_staging_table_is_written(tables: Any) -> None:
@@ -335,30 +349,18 @@ def test_a_table_named_like_the_staging_table_is_written(tables: Any) -> None:
 
 @pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
 def test_a_role_with_another_date_style_reads_and_writes_timestamps(
-    pg: Any, tables: Any, databases: Any, count: int
+    pg: Any, as_role: Callable[..., SqlBackend], count: int
 ) -> None:
     """psycopg parses only ISO dates: every transaction sets its own DateStyle and float
     digits, whatever the role or database says."""
     _, name = pg("at timestamptz, ratio double precision")
-    role = f"dmy_{name}"
-    with tables.admin("pg1").begin() as conn:
-        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        conn.exec_driver_sql(f"ALTER ROLE {role} SET DateStyle = 'SQL, DMY'")
-        conn.exec_driver_sql(f"ALTER ROLE {role} SET extra_float_digits = 0")
-        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role}")
-    try:
-        url = sa.make_url(databases.pg1.url).set(username=role)
-        backend = SqlBackend(tables.endpoint("pg1", table=name, url=url.render_as_string(False)))
-        at = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.timezone.utc)
-        rows = [{"id": i, "at": at, "ratio": 0.1 + 0.2} for i in range(count)]
-        assert backend.upsert(rows).checksum == rows_checksum(rows)
-        assert backend.query("SELECT at, ratio FROM {table} WHERE id = 0") == [
-            {"at": at, "ratio": 0.1 + 0.2}
-        ]
-    finally:
-        with tables.admin("pg1").begin() as conn:
-            conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {role}")
-            conn.exec_driver_sql(f"DROP ROLE {role}")
+    backend = as_role(name, DateStyle="'SQL, DMY'", extra_float_digits="0")
+    at = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.timezone.utc)
+    rows = [{"id": i, "at": at, "ratio": 0.1 + 0.2} for i in range(count)]
+    assert backend.upsert(rows).checksum == rows_checksum(rows)
+    assert backend.query("SELECT at, ratio FROM {table} WHERE id = 0") == [
+        {"at": at, "ratio": 0.1 + 0.2}
+    ]
 
 
 @pytest.mark.parametrize("count", [40, 60], ids=["row-by-row", "copy"])
