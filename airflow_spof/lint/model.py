@@ -133,7 +133,8 @@ class Task:
     upstream: set[str] = field(default_factory=set)
     where: Location | None = None
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """Answers rules derive from the task (connections, hosts...), computed once per task."""
+    """Answers rules derive from the task's arguments alone (connections, hosts...), never
+    from its id: tasks one call site makes with the same arguments share them."""
     key: str = ""
     """Its key in ``Dag.tasks`` and ``upstream`` sets (default: ``task_id``). Differs only
     for one task built two ways in exclusive branches: ``run`` and ``run__1``, both 'run'."""

@@ -429,3 +429,45 @@ def test_a_file_changing_an_imported_constant_does_not_change_other_files(tmp_pa
         assert result.findings == []
         (b_reads,) = [m for m in result.modules if m.path.endswith("b_reads.py")]
         assert set(b_reads.dags[0].tasks) == {"t"}
+
+
+def test_tasks_one_call_site_makes_are_judged_by_their_own_arguments(tmp_path: Path) -> None:
+    """A loop's tasks share what rules derive only while their arguments repeat."""
+    (tmp_path / "loop.py").write_text(
+        "from datetime import timedelta\n"
+        "import requests\n"
+        "from airflow.sdk import DAG, task\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from somewhere import unknown\n"
+        "OK = {'retries': 2, 'execution_timeout': timedelta(minutes=5)}\n"
+        "@task\n"
+        "def quiet():\n"
+        "    return 1\n"
+        "@task\n"
+        "def loud():\n"
+        "    return requests.get('https://api.example.com/v1')\n"
+        "with DAG('loop', default_args=OK):\n"
+        "    for i, conn in enumerate(['pg_a', 'pg_a', 'pg_b', f'pg_{unknown}', 'pg_{?}']):\n"
+        "        SQLExecuteQueryOperator(task_id=f'q{i}', conn_id=conn, sql='INSERT 1')\n"
+        "    for i, host in enumerate(['a.example.com', 'a.example.com', 'localhost']):\n"
+        "        BashOperator(task_id=f'b{i}', bash_command=f'curl http://{host}/x > /tmp/o')\n"
+        "    for i in range(2):\n"
+        "        BashOperator(task_id=f'p{i}', bash_command=f'date > /tmp/p/{i}')\n"
+        "    for make in [quiet, loud, quiet]:\n"
+        "        make()\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    single = {f.task_id: f.message for f in result.findings if f.code == "SPF101"}
+    assert {t: m.split("'")[3] for t, m in single.items()} == {
+        "q0": "pg_a",
+        "q1": "pg_a",
+        "q2": "pg_b",
+        "q4": "pg_{?}",  # a literal id with braces, not the unresolved f-string of q3
+    }
+    hosts = {f.task_id for f in result.findings if f.code == "SPF204"}
+    assert hosts == {"b0", "b1", "loud"}
+    tasks = {t.task_id: t for t in result.modules[0].dags[0].tasks.values()}
+    assert [p.path for p in tasks["p0"].paths] == ["/tmp/p/0"]
+    assert [p.path for p in tasks["p1"].paths] == ["/tmp/p/1"]
+    assert {"quiet", "loud", "quiet__1"} <= set(tasks)

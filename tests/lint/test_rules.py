@@ -199,6 +199,7 @@ with DAG("d", default_args=OK):
     BashOperator(task_id="b", bash_command="curl -s http://10.0.0.5:8080/export")
     HttpOperator(task_id="c", http_conn_id="api", endpoint="/v1/orders")
     BashOperator(task_id="d", bash_command="aws s3 cp s3://bucket/x /data/x")
+    BashOperator(task_id="10.0.0.9", bash_command="date")  # a task named like an IP
 """,
         codes=("SPF204",),
     )

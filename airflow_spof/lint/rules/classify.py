@@ -49,6 +49,7 @@ _DOC_KWARGS = frozenset(
     | {"subject", "html_content", "message", "text", "blocks", "attachments"}
 )
 """Arguments read by people (docs, a mail or chat message): a URL there is a link."""
+_NOT_HOST_KWARGS = _DOC_KWARGS | {"task_id"}  # a name, even one like "10.0.0.1"
 _LOOPBACK = re.compile(r"(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1\])(:\d+)?", re.IGNORECASE)
 """The worker itself (a sidecar, a local proxy): no other machine to fail over to."""
 _LOCAL_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm", "~", "./", "../")
@@ -142,7 +143,7 @@ def literal_hosts(task: Task) -> list[str]:
 def _literal_hosts(task: Task) -> list[str]:
     hosts: list[str] = list(task.body_hosts)
     for key, value in _arguments(task):
-        if key in task.from_default_args or key in _DOC_KWARGS:
+        if key in task.from_default_args or key in _NOT_HOST_KWARGS:
             continue
         if key == "bash_command" and isinstance(value, str):
             value = without_prints(value)

@@ -17,6 +17,7 @@ from airflow_spof.lint.static.values import (
     GroupFactory,
     GroupValue,
     OpenDict,
+    SiteFacts,
     TaskFactory,
     TaskRef,
 )
@@ -138,6 +139,17 @@ def _effective(
     return {**defaults, **explicit}, defaults.keys() - explicit.keys(), complete
 
 
+def _site(
+    it: Interpreter, key: tuple[int, Any], effective: dict[str, Any], inherited: set[str]
+) -> SiteFacts:
+    """The facts of the last task made at this call site, when this one has the same
+    arguments apart from its id (a loop making tasks); otherwise fresh ones for it."""
+    site = it.sites.get(key)
+    if site is None or not site.matches(effective, inherited):
+        site = it.sites[key] = SiteFacts(dict(effective), inherited)
+    return site
+
+
 def _explicit(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in _NOT_ARGS}
 
@@ -156,6 +168,9 @@ def make_task(
     explicit = _explicit(kwargs)
     effective, inherited, defaults_complete = _effective(dag, group, kwargs, explicit)
     raw_id = kwargs.get("task_id")
+    site = _site(it, (id(node), operator), effective, inherited)
+    if site.paths is None:
+        site.paths = operator_paths(operator, explicit)
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
         dag_id=dag.dag.dag_id,
@@ -165,8 +180,9 @@ def make_task(
         complete=complete and defaults_complete,
         is_sensor=is_sensor,
         uses_replicas=operator in REPLICATED_OPERATORS,
-        paths=operator_paths(operator, explicit),
+        paths=list(site.paths),
         where=it.locate(node),
+        memo=site.memo,
     )
     ref = _register(it, dag, group, task)
     for upstream in edges.task_refs_in(effective):
@@ -206,6 +222,7 @@ def call_taskflow(
         uses_replicas=body.uses_replicas,
         paths=list(body.paths),
         where=it.locate(node) if factory.path != it.path else it.locate(factory.node, first),
+        memo=_site(it, (id(node), id(factory.node)), effective, inherited).memo,
     )
     ref = _register(it, dag, group, task)
     bound = it.bind_params(factory.node, args, kwargs)

@@ -31,6 +31,7 @@ from airflow_spof.lint.static.values import (
     OpenDict,
     OperatorClass,
     PartialValue,
+    SiteFacts,
     TaskFactory,
     TaskRef,
     overridden,
@@ -66,6 +67,8 @@ class Interpreter(Evaluator):
         self.task_branches: dict[tuple[int, str], tuple[tuple[int, int], ...]] = {}
         self.foreign_call: ast.AST | None = None
         """The call in this file that entered a function of a sibling module, if any."""
+        self.locations: dict[tuple[int, int], Location] = {}
+        self.sites: dict[tuple[int, Any], SiteFacts] = {}
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
@@ -369,9 +372,14 @@ class Interpreter(Evaluator):
         return saved
 
     def locate(self, node: ast.AST, first: ast.AST | None = None) -> Location:
+        """Each call site's span, computed once: a loop makes many tasks at one site."""
         if self.foreign_call is not None:
-            return location(self.path, self.foreign_call)
-        return location(self.path, node, first)
+            node, first = self.foreign_call, None
+        key = (id(node), id(first))
+        where = self.locations.get(key)
+        if where is None:
+            where = self.locations[key] = location(self.path, node, first)
+        return where
 
     def bind_params(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, args: list[Any], kwargs: dict[str, Any]

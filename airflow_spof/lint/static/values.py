@@ -66,6 +66,31 @@ class BodyFacts:
 
 
 @dataclass
+class SiteFacts:
+    """What rules derive from a task's arguments (``Task.memo``) and the paths they name,
+    shared by the tasks one call site makes while their arguments repeat: a loop building
+    forty tasks at one call works them out once."""
+
+    arguments: dict[str, Any]
+    """The arguments of the task they were made for; its ``task_id`` is overwritten by
+    each comparison (ids differ by design)."""
+    inherited: set[str]
+    memo: dict[str, Any] = field(default_factory=dict)
+    paths: list[PathUse] | None = None
+
+    def matches(self, arguments: dict[str, Any], inherited: set[str]) -> bool:
+        """Same arguments apart from ``task_id``, of the same types (a ``PartialStr`` and
+        a ``str`` of equal text are not the same argument), inherited the same way."""
+        if "task_id" in arguments and "task_id" in self.arguments:
+            self.arguments["task_id"] = arguments["task_id"]
+        return (
+            self.arguments == arguments
+            and list(map(type, self.arguments.values())) == list(map(type, arguments.values()))
+            and self.inherited == inherited
+        )
+
+
+@dataclass
 class FunctionValue:
     """A plain function we can inline when it is called (task factories)."""
 
