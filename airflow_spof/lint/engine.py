@@ -116,7 +116,7 @@ def lint_file(
     path: Path, cfg: LintConfig, loader: ModuleLoader
 ) -> tuple[list[Finding], Module | None]:
     try:
-        source = path.read_text(encoding="utf-8")
+        source = path.read_bytes().decode("utf-8")  # no text-mode layer: one read, one decode
     except UnicodeDecodeError as exc:
         return [syntax_error(str(path), 1, 1, f"not UTF-8 text ({exc.reason})", cfg)], None
     return lint_source(source, str(path), cfg, loader)

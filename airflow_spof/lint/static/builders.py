@@ -100,10 +100,19 @@ def _register(it: Interpreter, dag: DagValue, group: GroupValue | None, task: Ta
     base = group.child_id(task.task_id) if group is not None else task.task_id
     key, counter, shared = base, 0, True
     branch = it.branch_path
-    while key in dag.dag.tasks:
+    tasks = dag.dag.tasks
+    if not branch and key in tasks:
+        # Outside unknown branches every collision counts and ids are never freed, so the
+        # search resumes at the last suffix given: a loop calling ``extract()`` forty times
+        # makes forty probes, not 820.
+        shared, counter = False, it.suffixes.get((id(dag), base), 1)
+        key = f"{base}__{counter}"
+    while key in tasks:
         shared = shared and _exclusive(it.task_branches.get((id(dag), key), ()), branch)
         counter += 1
         key = f"{base}__{counter}"
+    if counter:
+        it.suffixes[(id(dag), base)] = counter
     task.task_id = base if shared else key
     task.key = key
     dag.dag.tasks[key] = task

@@ -69,6 +69,8 @@ class Interpreter(Evaluator):
         """The call in this file that entered a function of a sibling module, if any."""
         self.locations: dict[tuple[int, int], Location] = {}
         self.sites: dict[tuple[int, Any], SiteFacts] = {}
+        self.suffixes: dict[tuple[int, str], int] = {}
+        """The last ``__n`` suffix given to each task id of each DAG."""
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
