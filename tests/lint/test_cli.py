@@ -59,6 +59,19 @@ def test_noqa_bare_and_with_codes(project: Path, capsys: pytest.CaptureFixture[s
     assert not any(task == "c" for task, _ in by_task)
 
 
+def test_windows_line_endings_keep_lines_and_noqa(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crlf = BAD.replace("\n", "\r\n")
+    (project / "dags" / "bad.py").write_bytes(crlf.encode())
+    _, findings = _json(capsys, "dags")
+    assert ("dags/bad.py", 8, "SPF301") in {(f["path"], f["line"], f["code"]) for f in findings}
+    assert not any(f["task_id"] == "c" for f in findings)  # its "# noqa" still applies
+    (project / "dags" / "bad.py").write_bytes(crlf.replace("  # noqa\r\n", "\r\n").encode())
+    _, findings = _json(capsys, "dags")
+    assert ("c", 9, "SPF101") in {(f["task_id"], f["line"], f["code"]) for f in findings}
+
+
 def test_skip_file_and_empty_or_missing_folder(project: Path, capsys) -> None:
     (project / "dags" / "bad.py").write_text("# airflow-spof: skip-file\n" + BAD)
     assert main(["dags"]) == 0
