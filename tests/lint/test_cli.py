@@ -66,7 +66,7 @@ def test_windows_line_endings_keep_lines_and_noqa(
     (project / "dags" / "bad.py").write_bytes(crlf.encode())
     _, findings = _json(capsys, "dags")
     assert ("dags/bad.py", 8, "SPF301") in {(f["path"], f["line"], f["code"]) for f in findings}
-    assert not any(f["task_id"] == "c" for f in findings)  # its "# noqa" still applies
+    assert not any(f["task_id"] == "c" for f in findings)  # still suppressed
     (project / "dags" / "bad.py").write_bytes(crlf.replace("  # noqa\r\n", "\r\n").encode())
     _, findings = _json(capsys, "dags")
     assert ("c", 9, "SPF101") in {(f["task_id"], f["line"], f["code"]) for f in findings}
