@@ -135,16 +135,20 @@ def _effective(
 ) -> tuple[dict[str, Any], set[str], bool]:
     """default_args (the DAG's, its task group's, the task's own) merged under ``explicit``
     (the task's own ``kwargs`` minus ``_NOT_ARGS``)."""
-    layers = [dag.default_args]
-    if group is not None and group.default_args:
-        layers.append(group.default_args)
+    defaults = dag.default_args
     own_defaults = kwargs.get("default_args")
-    if isinstance(own_defaults, dict):
-        layers.append(own_defaults)
-    defaults = layers[0] if len(layers) == 1 else {k: v for d in layers for k, v in d.items()}
-    complete = not any(isinstance(d, OpenDict) for d in layers) and (
-        own_defaults is None or isinstance(own_defaults, dict)
-    )
+    if (group is not None and group.default_args) or own_defaults is not None:
+        layers = [defaults]
+        if group is not None and group.default_args:
+            layers.append(group.default_args)
+        if isinstance(own_defaults, dict):
+            layers.append(own_defaults)
+        defaults = {k: v for d in layers for k, v in d.items()}
+        complete = not any(isinstance(d, OpenDict) for d in layers) and (
+            isinstance(own_defaults, dict) or own_defaults is None
+        )
+    else:  # the common case: the DAG's default_args alone
+        complete = not isinstance(defaults, OpenDict)
     return {**defaults, **explicit}, defaults.keys() - explicit.keys(), complete
 
 
