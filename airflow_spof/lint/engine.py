@@ -96,8 +96,10 @@ def lint_source(
     except Exception as exc:
         raise LintInternalError(f"{path}: {type(exc).__name__}: {exc}") from exc
     interpreter.frames[0].clear()  # module scope <-> its functions: a cycle only GC could free
+    findings = check_module(module, cfg)
     suppressions = noqa.parse(source)
-    findings = [f for f in check_module(module, cfg) if not noqa.suppressed(f, suppressions)]
+    if suppressions:
+        findings = [f for f in findings if not noqa.suppressed(f, suppressions)]
     # Sorted here, by the worker that found them: the run's final (stable) sort then only
     # merges presorted runs in the parent, and its result is the same.
     return sorted(_dedupe(findings), key=Finding.sort_key), module

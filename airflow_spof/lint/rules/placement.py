@@ -10,6 +10,7 @@ from airflow_spof.lint.rules import classify
 from airflow_spof.lint.rules.base import Rule
 
 _POD_KWARGS = ("executor_config", "node_selector", "affinity", "full_pod_spec", "pod_template_dict")
+"""Where a pod spec can pin a node, in the order they are reported."""
 
 
 def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
@@ -33,6 +34,8 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
 
 
 def _pinned_node(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
+    if task.kwargs.keys().isdisjoint(_POD_KWARGS):  # most tasks: one set operation in C
+        return
     hosts: list[str] = []
     for key in _POD_KWARGS:
         value = task.kwargs.get(key)
