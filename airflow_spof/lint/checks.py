@@ -45,7 +45,10 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
             continue
         code, name, fix = rule.code, rule.name, rule.fix
         severity = cfg.severity.get(code, rule.severity)
+        needs = rule.needs
         for dag, task, where in pairs:
+            if needs and task.kwargs.keys().isdisjoint(needs):
+                continue
             for message in check(task, dag, cfg):
                 add(Finding(code, name, severity, message, where, fix, dag.dag_id, task.task_id))
     return findings

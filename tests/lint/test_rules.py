@@ -722,3 +722,32 @@ with DAG("d", default_args=OK):
         codes=("SPF301",),
     )
     assert sorted(f.task_id or "" for f in found) == ["late", "load_a", "load_b"]
+
+
+def test_rules_skipped_for_tasks_without_the_arguments_they_need_lose_nothing(
+    lint: Lint, tmp_path, monkeypatch
+) -> None:
+    """``Rule.needs`` only saves calls: clearing it finds exactly the same."""
+    import dataclasses
+
+    from airflow_spof.lint import checks
+
+    source = (
+        HEADER
+        + """
+from kubernetes.client import models as k8s
+with DAG("d", default_args={**OK, "depends_on_past": True}):
+    BashOperator(task_id="q", bash_command="x", queue="gpu-box", pool="mutex")
+    BashOperator(task_id="n", bash_command="x", executor_config={"pod_override": k8s.V1Pod(
+        spec=k8s.V1PodSpec(node_selector={"kubernetes.io/hostname": "node-7"}))})
+    BashOperator(task_id="w", bash_command="x", wait_for_downstream=True)
+    BashOperator(task_id="plain", bash_command="x")
+"""
+    )
+    cfg = LintConfig(root=tmp_path, pools={"mutex": 1})
+    found = lint(source, cfg=cfg)
+    gated = {r.code for r in checks.RULES if r.needs}
+    assert gated == {f.code for f in found if f.code in gated}  # each gated rule fired
+    ungated = tuple(dataclasses.replace(r, needs=frozenset()) for r in checks.RULES)
+    monkeypatch.setattr(checks, "RULES", ungated)
+    assert lint(source, cfg=cfg) == found

@@ -32,3 +32,6 @@ class Rule:
     scope: Literal["task", "replicas", "file"]
     task_check: TaskCheck | None = None
     replica_check: ReplicaCheck | None = None
+    needs: frozenset[str] = frozenset()
+    """Task arguments of which the check needs at least one (none: it reads others): a
+    task without any of them is passed over without calling the check."""

@@ -34,8 +34,6 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
 
 
 def _pinned_node(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
-    if task.kwargs.keys().isdisjoint(_POD_KWARGS):  # most tasks: one set operation in C
-        return
     hosts: list[str] = []
     for key in _POD_KWARGS:
         value = task.kwargs.get(key)
@@ -83,6 +81,7 @@ PINNED_QUEUE = Rule(
     ),
     scope="task",
     task_check=_pinned_queue,
+    needs=frozenset({"queue"}),
 )
 
 PINNED_NODE = Rule(
@@ -109,6 +108,7 @@ PINNED_NODE = Rule(
     fix="Select nodes by label (instance type, zone, node pool) or use preferred affinity.",
     scope="task",
     task_check=_pinned_node,
+    needs=frozenset(_POD_KWARGS),
 )
 
 SINGLE_SLOT_POOL = Rule(
@@ -129,4 +129,5 @@ SINGLE_SLOT_POOL = Rule(
     fix="Give the pool more slots, and bound the tasks in it with `execution_timeout`.",
     scope="task",
     task_check=_single_slot_pool,
+    needs=frozenset({"pool"}),
 )

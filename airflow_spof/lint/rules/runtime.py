@@ -70,8 +70,11 @@ def _poking_sensor(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
         )
 
 
+_PAST_KWARGS = ("depends_on_past", "wait_for_downstream")
+
+
 def _depends_on_past(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
-    for key in ("depends_on_past", "wait_for_downstream"):
+    for key in _PAST_KWARGS:
         if task.get(key) is True:
             yield (
                 f"task '{task.task_id}' sets {key}=True{task.origin(key)}: one failed run "
@@ -157,4 +160,5 @@ DEPENDS_ON_PAST = Rule(
     fix="Make the load idempotent and drop the flag; use max_active_runs=1 when order matters.",
     scope="task",
     task_check=_depends_on_past,
+    needs=frozenset(_PAST_KWARGS),
 )
