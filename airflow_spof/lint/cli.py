@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from airflow_spof.lint import inventory
 from airflow_spof.lint.config import ConfigError, load_config
 from airflow_spof.lint.engine import LintInternalError, lint_paths
 from airflow_spof.lint.model import Severity
@@ -98,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"airflow-spof lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception:
+        import traceback
+
         print("airflow-spof lint: internal error:", file=sys.stderr)
         traceback.print_exc()
         return EXIT_ERROR
@@ -124,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
     out: TextIO = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
         if args.inventory:
+            from airflow_spof.lint import inventory  # only for --inventory
+
             resources = inventory.build(result.modules, cfg)
             out.write(
                 inventory.render_json(resources)

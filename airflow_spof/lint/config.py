@@ -15,11 +15,6 @@ from typing import Any
 
 from airflow_spof.lint.model import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
 DEFAULT_DEFERRABLE_SENSORS = ("UpstreamAvailabilitySensor", "FreshnessSensor")
 
 
@@ -114,6 +109,11 @@ def load_config(path: Path | None = None, start: Path | None = None) -> LintConf
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Imported here: most runs of pre-commit's hook find no config file to parse.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
