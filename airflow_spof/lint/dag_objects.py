@@ -28,6 +28,7 @@ _ATTRIBUTES = (
     "mode",
     "timeout",
     "deferrable",
+    "wait_for_completion",
     "node_selector",
     "affinity",
     "full_pod_spec",

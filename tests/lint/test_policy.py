@@ -131,6 +131,20 @@ def _load_files(tmp_path: Path, mode: str, files: dict[str, str]) -> dict:
     return _load(tmp_path, mode)
 
 
+WAITING = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.providers.standard.sensors.filesystem import FileSensor
+
+    ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
+    with DAG("waiting", default_args=ARGS, schedule=None):
+        FileSensor(task_id="wait_file", filepath="/data/in", fs_conn_id="fs_main",
+                   mode="reschedule", timeout=600)
+        TriggerDagRunOperator(task_id="child", trigger_dag_id="child", wait_for_completion=True)
+    """
+)
 CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
 TASKFLOW_FILES = {
     "taskflow_suppressed.py": TASKFLOW_SUPPRESSED,
@@ -149,7 +163,9 @@ def test_policy_enforce_honours_noqa_on_the_task_line(tmp_path: Path) -> None:
 
 
 def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
-    result = _load_files(tmp_path, "warn", {**CLASSIC_FILES, **TASKFLOW_FILES})
+    result = _load_files(
+        tmp_path, "warn", {**CLASSIC_FILES, **TASKFLOW_FILES, "waiting.py": WAITING}
+    )
     assert result["errors"] == {}
     log, dags = result["log"], tmp_path / "dags"
     ship = _line_of(OFFENDING, 'task_id="ship"')
@@ -163,3 +179,6 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     suppressed = f"task 'taskflow_suppressed.load' ({dags / 'taskflow_suppressed.py'}:{decorator})"
     assert f"SPF101 {suppressed}" not in log and f"SPF302 {suppressed}" in log
     assert ".py:1)" not in log
+    # a triggered run waited for in a worker slot; a sensor is never its own SPOF
+    assert "SPF403 task 'waiting.child'" in log
+    assert "task 'waiting.wait_file'" not in log

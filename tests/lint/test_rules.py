@@ -751,3 +751,44 @@ with DAG("d", default_args={**OK, "depends_on_past": True}):
     ungated = tuple(dataclasses.replace(r, needs=frozenset()) for r in checks.RULES)
     monkeypatch.setattr(checks, "RULES", ungated)
     assert lint(source, cfg=cfg) == found
+
+
+def test_spf101_leaves_sensors_alone(lint: Lint) -> None:
+    """A sensor is the availability check itself: "add an availability sensor" is no fix."""
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.providers.common.sql.sensors.sql import SqlSensor
+with DAG("d", default_args=OK):
+    S3KeySensor(task_id="s3", bucket_key="s3://b/k", aws_conn_id="aws", deferrable=True)
+    SqlSensor(task_id="sql", conn_id="pg", sql="SELECT 1", mode="reschedule")
+
+    @task.sensor(poke_interval=60, timeout=600, mode="reschedule")
+    def ready():
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        return PostgresHook(postgres_conn_id="pg_flow").get_first("SELECT 1")
+
+    ready()
+    SQLExecuteQueryOperator(task_id="load", conn_id="pg", sql="INSERT INTO t VALUES (1)")
+""",
+        codes=("SPF101",),
+    )
+    assert [f.task_id for f in found] == ["load"]
+
+
+def test_spf403_trigger_dag_run_waiting_in_a_worker_slot(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+with DAG("d", default_args=OK):
+    TriggerDagRunOperator(task_id="waits", trigger_dag_id="child", wait_for_completion=True)
+    TriggerDagRunOperator(task_id="defers", trigger_dag_id="child", wait_for_completion=True,
+                          deferrable=True)
+    TriggerDagRunOperator(task_id="fire_and_forget", trigger_dag_id="child")
+""",
+        codes=("SPF403",),
+    )
+    assert [f.task_id for f in found] == ["waits"]
+    assert "wait_for_completion=True" in found[0].message

@@ -11,6 +11,8 @@ from airflow_spof.lint.rules.base import Rule
 
 
 def _single_connection(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
+    if classify.is_guard(task):  # a sensor is the availability check, not what it guards
+        return
     connections = classify.conn_ids(task)
     if not connections or classify.has_fallback(task):
         return
@@ -45,7 +47,8 @@ SINGLE_CONNECTION = Rule(
         "set (`Replicas(...)`) or a failover operator gives the task somewhere else to go, "
         "and an upstream availability sensor at least turns a failure into a wait. "
         "Connections that are already highly available (a managed multi-AZ cluster behind "
-        "one endpoint) can be listed in `ha-connections`."
+        "one endpoint) can be listed in `ha-connections`. Sensors are not reported: they "
+        "are the availability check."
     ),
     bad=(
         "load = SQLExecuteQueryOperator(\n"

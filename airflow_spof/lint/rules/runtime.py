@@ -45,6 +45,9 @@ def _no_timeout(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
 
 
 def _poking_sensor(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
+    if task.operator == "TriggerDagRunOperator":
+        yield from _waiting_trigger(task)
+        return
     if not task.is_sensor:
         return
     deferrable = task.get("deferrable")
@@ -71,6 +74,17 @@ def _poking_sensor(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
 
 
 _PAST_KWARGS = ("depends_on_past", "wait_for_downstream")
+
+
+def _waiting_trigger(task: Task) -> Iterable[str]:
+    """``wait_for_completion=True`` polls the triggered run from a worker slot, like a
+    poking sensor, unless it defers."""
+    if task.get("wait_for_completion") is not True or task.get("deferrable") in (True, UNKNOWN):
+        return
+    yield (
+        f"task '{task.task_id}' sets wait_for_completion=True without deferrable=True: it "
+        "holds a worker slot until the DAG run it triggers finishes"
+    )
 
 
 def _depends_on_past(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
@@ -132,6 +146,8 @@ POKING_SENSOR = Rule(
         "A poking sensor occupies a worker slot for as long as it waits (seven days by "
         "default). A handful of them waiting on a late upstream exhaust the workers, and "
         "every other DAG stops: the outage of one source becomes an outage of the platform. "
+        "A `TriggerDagRunOperator` with `wait_for_completion=True` waits the same way unless "
+        "it is deferrable. "
         "Sensors that always defer (`...SensorAsync`, and those listed in "
         "`deferrable-sensors`) are not reported."
     ),
