@@ -121,11 +121,20 @@ def _taskflow(task: Any, facts: Task) -> None:
         return
     scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
     body = analyze_body(node, scope)
-    facts.body_conn_ids = body.conn_ids
+    facts.body_conn_ids = [*body.conn_ids, *body.conn_ids_given(_call_arguments(function, task))]
     facts.body_reads_external = body.reads_external
     facts.body_hosts = body.hosts
     facts.uses_replicas = facts.uses_replicas or body.uses_replicas
     facts.paths.extend(body.paths)
+
+
+def _call_arguments(function: Any, task: Any) -> dict[str, Any]:
+    """What the DAG passed to the decorated function, by parameter (XComArgs stay objects)."""
+    args, kwargs = getattr(task, "op_args", ()) or (), getattr(task, "op_kwargs", {}) or {}
+    try:
+        return dict(inspect.signature(function).bind_partial(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        return {}
 
 
 def task_facts(task: Any, dag_id: str, path: str) -> Task:

@@ -145,6 +145,23 @@ WAITING = textwrap.dedent(
         TriggerDagRunOperator(task_id="child", trigger_dag_id="child", wait_for_completion=True)
     """
 )
+PARAMETERS = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import BaseHook, dag, task
+
+    @dag(dag_id="parameters", schedule=None,
+         default_args={"retries": 2, "execution_timeout": timedelta(minutes=5)})
+    def pipeline():
+        @task
+        def load(conn_id: str) -> None:
+            BaseHook.get_connection(conn_id)
+
+        load("pg_given")
+
+    pipeline()
+    """
+)
 CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
 TASKFLOW_FILES = {
     "taskflow_suppressed.py": TASKFLOW_SUPPRESSED,
@@ -164,7 +181,9 @@ def test_policy_enforce_honours_noqa_on_the_task_line(tmp_path: Path) -> None:
 
 def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     result = _load_files(
-        tmp_path, "warn", {**CLASSIC_FILES, **TASKFLOW_FILES, "waiting.py": WAITING}
+        tmp_path,
+        "warn",
+        {**CLASSIC_FILES, **TASKFLOW_FILES, "waiting.py": WAITING, "parameters.py": PARAMETERS},
     )
     assert result["errors"] == {}
     log, dags = result["log"], tmp_path / "dags"
@@ -182,3 +201,5 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # a triggered run waited for in a worker slot; a sensor is never its own SPOF
     assert "SPF403 task 'waiting.child'" in log
     assert "task 'waiting.wait_file'" not in log
+    # a connection the DAG passes to a TaskFlow function's parameter
+    assert "SPF101 task 'parameters.load'" in log and "'pg_given'" in log

@@ -792,3 +792,32 @@ with DAG("d", default_args=OK):
     )
     assert [f.task_id for f in found] == ["waits"]
     assert "wait_for_completion=True" in found[0].message
+
+
+def test_spf101_connections_passed_to_a_taskflow_function(lint: Lint) -> None:
+    """``load("pg_main")`` names the connection the body opens with its parameter."""
+    found = lint(
+        HEADER
+        + """
+from airflow.sdk import BaseHook
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from somewhere import unknown
+
+@task
+def load(conn_id: str, table: str = "t"):
+    PostgresHook(postgres_conn_id=conn_id).run(f"INSERT INTO {table} VALUES (1)")
+
+@task
+def fetch(source):
+    return BaseHook.get_connection(source).host
+
+with DAG("d", default_args=OK):
+    for conn in ["pg_a", "pg_a", "pg_b"]:
+        load(conn)
+    load(conn_id=unknown)
+    fetch("api_main")
+""",
+        codes=("SPF101",),
+    )
+    named = {f.task_id: f.message.split("'")[3] for f in found}
+    assert named == {"load": "pg_a", "load__1": "pg_a", "load__2": "pg_b", "fetch": "api_main"}

@@ -153,7 +153,7 @@ def _effective(
 
 
 def _site(
-    it: Interpreter, key: tuple[int, Any], effective: dict[str, Any], inherited: set[str]
+    it: Interpreter, key: tuple[Any, ...], effective: dict[str, Any], inherited: set[str]
 ) -> SiteFacts:
     """The facts of the last task made at this call site, when this one has the same
     arguments apart from its id (a loop making tasks); otherwise fresh ones for it."""
@@ -220,6 +220,8 @@ def call_taskflow(
     raw_id = factory.kwargs.get("task_id", factory.node.name)
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"
+    bound = it.bind_params(factory.node, args, kwargs)
+    given = body.conn_ids_given(bound)
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else factory.node.name,
         dag_id=dag.dag.dag_id,
@@ -229,16 +231,15 @@ def call_taskflow(
         complete=complete,
         is_sensor=factory.kind == "sensor",
         is_taskflow=True,
-        body_conn_ids=list(body.conn_ids),
+        body_conn_ids=[*body.conn_ids, *given],
         body_reads_external=body.reads_external,
         body_hosts=list(body.hosts),
         uses_replicas=body.uses_replicas,
         paths=list(body.paths),
         where=it.locate(node) if factory.path != it.path else it.locate(factory.node, first),
-        memo=_site(it, (id(node), id(factory.node)), effective, inherited).memo,
+        memo=_site(it, (id(node), id(factory.node), *given), effective, inherited).memo,
     )
     ref = _register(it, dag, group, task)
-    bound = it.bind_params(factory.node, args, kwargs)
     for param, value in bound.items():
         for upstream in edges.task_refs_in(value):
             edges.link(upstream, ref)

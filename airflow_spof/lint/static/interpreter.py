@@ -68,7 +68,7 @@ class Interpreter(Evaluator):
         self.foreign_call: ast.AST | None = None
         """The call in this file that entered a function of a sibling module, if any."""
         self.locations: dict[tuple[int, int], Location] = {}
-        self.sites: dict[tuple[int, Any], SiteFacts] = {}
+        self.sites: dict[tuple[Any, ...], SiteFacts] = {}
         self.suffixes: dict[tuple[int, str], int] = {}
         """The last ``__n`` suffix given to each task id of each DAG."""
 

@@ -100,7 +100,8 @@ def analyze_body(
                 facts.returns_paths.append(value)
                 if not any(p.path == value for p in facts.paths):
                     facts.paths.append(PathUse(value, "write"))
-    facts.reads_external = facts.reads_external and bool(facts.conn_ids or facts.hosts)
+    named = facts.conn_ids or facts.hosts or facts.conn_params
+    facts.reads_external = facts.reads_external and bool(named)
     return facts
 
 
@@ -129,13 +130,11 @@ def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> 
         facts.uses_replicas = True
     for keyword in node.keywords:
         if keyword.arg and (keyword.arg == "conn_id" or keyword.arg.endswith("_conn_id")):
-            value = ev.eval(keyword.value)
-            if isinstance(value, str):
-                facts.conn_ids.append(value)
+            _conn_id(keyword.value, ev, facts, params)
     args = [ev.eval(a) for a in node.args]
     if short in {"get_connection", "get_connection_from_secrets"} or name == "Connection.get":
-        if args and isinstance(args[0], str):
-            facts.conn_ids.append(args[0])
+        if node.args:
+            _conn_id(node.args[0], ev, facts, params)
         facts.reads_external = True
     if short in _EXTERNAL_READS or name in _HTTP_GETS:
         facts.reads_external = True
@@ -143,6 +142,16 @@ def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> 
         if isinstance(value, str):
             facts.hosts.extend(hosts_in_text(value))
     _paths(node, short, args, ev, facts, params)
+
+
+def _conn_id(node: ast.expr, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
+    """A connection id in the body: a constant, or a parameter the caller fills in."""
+    if isinstance(node, ast.Name) and node.id in params:
+        facts.conn_params.append(node.id)
+        return
+    value = ev.eval(node)
+    if isinstance(value, str):
+        facts.conn_ids.append(value)
 
 
 def _paths(

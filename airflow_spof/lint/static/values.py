@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from airflow_spof.lint.model import UNKNOWN, Dag, PathUse
+from airflow_spof.lint.model import UNKNOWN, Dag, PartialStr, PathUse
 
 OPERATOR_SUFFIXES = ("Operator", "Sensor", "SensorAsync")
 """Names ending like this create tasks when called."""
@@ -63,6 +63,13 @@ class BodyFacts:
     paths: list[PathUse] = field(default_factory=list)
     returns_paths: list[str] = field(default_factory=list)
     param_reads: set[str] = field(default_factory=set)
+    conn_params: list[str] = field(default_factory=list)
+    """Parameters the body opens as connection ids: each call's arguments name them."""
+
+    def conn_ids_given(self, bound: dict[str, Any]) -> list[str]:
+        """The connection ids one call passes for ``conn_params`` (known strings only)."""
+        given = (bound.get(param) for param in self.conn_params)
+        return [v for v in given if isinstance(v, str) and v and not isinstance(v, PartialStr)]
 
 
 @dataclass
