@@ -821,3 +821,18 @@ with DAG("d", default_args=OK):
     )
     named = {f.task_id: f.message.split("'")[3] for f in found}
     assert named == {"load": "pg_a", "load__1": "pg_a", "load__2": "pg_b", "fetch": "api_main"}
+
+
+def test_spf204_versions_are_not_addresses(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+with DAG("d", default_args=OK):
+    BashOperator(task_id="pins", bash_command="pip install lib==1.2.3.4 other>=10.0.0.1")
+    BashOperator(task_id="tag", bash_command="deploy --version 2.10.0.3 --tag v1.2.3.4")
+    BashOperator(task_id="host", bash_command="psql --host=10.1.2.3 -c 'select 1'")
+    BashOperator(task_id="ssh", bash_command="ssh 192.168.7.20 uptime")
+""",
+        codes=("SPF204",),
+    )
+    assert [f.task_id for f in found] == ["host", "ssh"]

@@ -36,7 +36,11 @@ _URL = re.compile(
     r"\b([a-z][a-z0-9+.-]*)://(?![a-z][a-z0-9+.-]*://)([^\s/'\"{}?#]+)",
     re.IGNORECASE,
 )
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV4 = re.compile(
+    # not a version: ``lib==1.2.3.4``, ``v1.2.3.4``, ``--version 2.10.0.3``, ``tag=1.0.0.1``
+    r"(?<![\d.v])(?<![=<>~!]=)(?<!version )(?<!version=)(?<!tag )(?<!tag=)"
+    r"(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"
+)
 _OBJECT_STORE_SCHEMES = frozenset(
     {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "wasb", "wasbs", "file", "adl"}
     | {"unix", "npipe"}  # a local socket (unix://var/run/docker.sock), not a host
