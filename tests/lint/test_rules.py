@@ -836,3 +836,20 @@ with DAG("d", default_args=OK):
         codes=("SPF204",),
     )
     assert [f.task_id for f in found] == ["host", "ssh"]
+
+
+def test_literal_lists_given_to_expand_are_checked(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+with DAG("d", default_args=OK):
+    fetch = BashOperator.partial(task_id="fetch").expand(
+        bash_command=["curl -o /tmp/a.csv http://10.0.0.7/a", "echo see http://docs.example.com"]
+    )
+    fetch >> BashOperator(task_id="use", bash_command="load < /tmp/a.csv")
+    SQLExecuteQueryOperator.partial(task_id="each", sql="INSERT 1").expand(conn_id=["pa", "pb"])
+""",
+        codes=("SPF101", "SPF204", "SPF301"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {("SPF204", "fetch"), ("SPF301", "use")}
+    assert "'10.0.0.7'" in next(f.message for f in found if f.code == "SPF204")

@@ -149,9 +149,9 @@ def _literal_hosts(task: Task) -> list[str]:
     for key, value in _arguments(task):
         if key in task.from_default_args or key in _NOT_HOST_KWARGS:
             continue
-        if key == "bash_command" and isinstance(value, str):
-            value = without_prints(value)
         for text in (value,) if isinstance(value, str) else strings_in(value):
+            if key == "bash_command":
+                text = without_prints(text)
             found = hosts_in_text(text)
             hosts.extend(found)
             if key in _HOST_KWARGS and not found and _looks_like_host(text):

@@ -309,7 +309,11 @@ class Interpreter(Evaluator):
                 )
             complete = not isinstance(owner.kwargs, OpenDict)
             sensor = "Sensor" in owner.target
-            ref = build.make_task(self, node, owner.target, sensor, owner.kwargs, complete)
+            # Literal lists mapped over are checked like the rest (each element is one run's
+            # value); an XComArg or an unknown list adds nothing.
+            mapped = {k: v for k, v in kwargs.items() if attr == "expand" and type(v) is list}
+            arguments = {**owner.kwargs, **mapped} if mapped else owner.kwargs
+            ref = build.make_task(self, node, owner.target, sensor, arguments, complete)
             for upstream in edges.task_refs_in([args, kwargs]):
                 edges.link(upstream, ref)
             return ref

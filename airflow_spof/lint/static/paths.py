@@ -69,8 +69,8 @@ def operator_paths(operator: str, kwargs: Mapping[str, Any]) -> list[PathUse]:
     """Local paths in operator arguments with the direction the operator implies."""
     uses: list[PathUse] = []
     command = kwargs.get("bash_command")
-    if isinstance(command, str):
-        uses.extend(bash_paths(command))
+    for text in (command,) if isinstance(command, str) else strings_in(command):
+        uses.extend(bash_paths(text))  # a list: the commands a mapped task runs
     direction = _transfer_direction(operator, kwargs)
     for key, value in kwargs.items():
         if key == "bash_command" or "remote" in key:
