@@ -7,6 +7,11 @@ whole process from start to exit, interpreter start-up and imports included, col
 result cache), fastest of N runs. DagBag loads the whole corpus for real in each run; the
 time of its ``DagBag(...)`` call alone (without ``import airflow``) is printed as well.
 Load average is printed because the machine is shared.
+
+The machine's speed drifts within a run (a shared VM host), and the fastest-of-N figures
+of two tools timed a minute apart can meet different speeds. ``--pairs`` rounds of
+lint, DagBag, lint (text, default jobs) give a ratio per round from neighbouring runs,
+DagBag's wall over the mean of the two lint runs around it; their median is printed too.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,6 +165,14 @@ def best_of(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[Run, floa
     return min(runs, key=lambda r: r.wall), walls[len(walls) // 2]
 
 
+def lint_wall(cmd: list[str], env: dict[str, str]) -> float:
+    """One lint run's wall time; a crash (exit code other than 0 or 1) stops the benchmark."""
+    run = timed(cmd, env)
+    if run.done.returncode not in (0, 1):
+        raise SystemExit(f"airflow-spof lint failed:\n{run.done.stderr}")
+    return run.wall
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
@@ -203,6 +217,9 @@ def main() -> int:
     parser.add_argument(
         "--dagbag-repeat", type=int, default=3, help="DagBag loads; the fastest is reported"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=4, help="interleaved lint/DagBag/lint rounds (0: none)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_lint_"))
     try:
@@ -246,6 +263,12 @@ def main() -> int:
             (run_dagbag(corpus, work) for _ in range(args.dagbag_repeat)),
             key=lambda r: r[0].wall,
         )
+        rounds = []
+        for _ in range(args.pairs):
+            before = lint_wall([*lint, "--format", "text"], env)
+            between = run_dagbag(corpus, work)[0].wall
+            after = lint_wall([*lint, "--format", "text"], env)
+            rounds.append((between, before, after))
         load_after = load()
         ours, text = results["default --jobs (auto)"][0], results["text, --jobs (auto)"][0]
         print(f"corpus: {args.files} files, {lines} lines (1.x/2.x/3.x styles, 1-40 tasks each)")
@@ -272,10 +295,20 @@ def main() -> int:
                 f"  {label}: {bag.wall / run.wall:5.1f}x whole process vs whole process; "
                 f"{bag_parse / run.wall:5.1f}x DagBag(...) call alone vs our whole process"
             )
+        if rounds:
+            ratios = sorted(bag_wall / ((a + b) / 2) for bag_wall, a, b in rounds)
+            shown = ", ".join(
+                f"{bag_wall:.2f} s / ({a:.2f} + {b:.2f} s)/2" for bag_wall, a, b in rounds
+            )
+            middle = statistics.median(ratios)
+            print(
+                f"  interleaved lint/DagBag/lint rounds (text): median {middle:5.1f}x "
+                f"(each: {', '.join(f'{r:.1f}x' for r in ratios)}; {shown})"
+            )
         print(f"airflow-spof lint (json) / ruff, wall: {ours.wall / ruff.wall:5.1f}x")
         print(
             f"reproduce: {sys.executable} benchmarks/bench_lint.py --files {args.files} "
-            f"--repeat {args.repeat} --dagbag-repeat {args.dagbag_repeat}"
+            f"--repeat {args.repeat} --dagbag-repeat {args.dagbag_repeat} --pairs {args.pairs}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
