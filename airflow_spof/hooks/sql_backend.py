@@ -36,8 +36,8 @@ from airflow_spof.hooks.sql_dialect import (
     TableSpec,
     begin_statements,
     driver_rows,
+    key_chunks,
     key_filter,
-    key_params,
     upsert_statement,
 )
 from airflow_spof.hooks.sql_errors import SqlPermanentError, SqlTimeout, sanitized
@@ -132,8 +132,7 @@ class SqlBackend:
                 sa.select(sa.literal_column("*")).select_from(table).where(key_filter(table, key))
             )
             rows: list[Row] = []
-            for start in range(0, len(wanted), self.batch_size):
-                chunk = key_params(wanted[start : start + self.batch_size], key)
+            for chunk in key_chunks(wanted, key, self.batch_size):
                 rows.extend(dict(r) for r in conn.execute(select, {"keys": chunk}).mappings())
             return rows
 
@@ -217,8 +216,9 @@ class SqlBackend:
         table = self.spec.clause(hasher.columns)
         select = sa.select(*(table.c[c] for c in hasher.columns)).where(key_filter(table, key))
         digest = Digest()
-        for values in conn.execute(select, {"keys": key_params(keys, key)}):
-            digest.add_hash(hasher.of_values(values))
+        for chunk in key_chunks(keys, key, len(keys)):
+            for values in conn.execute(select, {"keys": chunk}):
+                digest.add_hash(hasher.of_values(values))
         return digest
 
     def delete(self, keys: Sequence[Key]) -> int:
@@ -230,8 +230,7 @@ class SqlBackend:
             table = self.spec.clause(key)
             statement = sa.delete(table).where(key_filter(table, key))
             removed = 0
-            for start in range(0, len(wanted), self.batch_size):
-                chunk = key_params(wanted[start : start + self.batch_size], key)
+            for chunk in key_chunks(wanted, key, self.batch_size):
                 removed += conn.execute(statement, {"keys": chunk}).rowcount
             return removed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,8 +127,23 @@ def key_filter(table: sa.TableClause, key: Sequence[str], name: str = "keys") ->
     return sa.tuple_(*(table.c[k] for k in key)).in_(param)
 
 
-def key_params(keys: Sequence[tuple[Any, ...]], key: Sequence[str]) -> list[Any]:
+def _key_params(keys: Sequence[tuple[Any, ...]], key: Sequence[str]) -> list[Any]:
     return [k[0] for k in keys] if len(key) == 1 else [tuple(k) for k in keys]
+
+
+MAX_BOUND_VALUES = 32_766
+"""Values one statement may bind: SQLite's limit, half PostgreSQL's and MySQL's 65,535."""
+
+
+def key_chunks(
+    keys: Sequence[tuple[Any, ...]], key: Sequence[str], at_most: int
+) -> Iterator[list[Any]]:
+    """Key values bound as ``key_filter`` expects them, in pieces of at most ``at_most``
+    keys and never more bound values than a statement takes (5,000 keys of 14 columns
+    would be 70,000)."""
+    size = max(1, min(at_most, MAX_BOUND_VALUES // max(1, len(key))))
+    for start in range(0, len(keys), size):
+        yield _key_params(keys[start : start + size], key)
 
 
 def begin_statements(dialect: str, timeout: float, readonly: bool) -> list[str]:

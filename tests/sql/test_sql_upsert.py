@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from airflow_spof.core.errors import ErrorClass, classify
 from airflow_spof.hooks.backend import TableBackend, open_backend
@@ -138,3 +139,34 @@ def test_missing_table_is_permanent_and_names_it(tables: Any, rows: Any, db: str
     with pytest.raises(SqlPermanentError, match="no_such_table") as caught:
         backend.upsert(rows(1))
     assert classify(caught.value) is ErrorClass.PERMANENT
+
+
+@pytest.mark.parametrize("db", DIALECTS)
+def test_wide_keys_in_large_batches_stay_under_the_bound_parameter_limits(
+    tables: Any, db: str
+) -> None:
+    """5,000 keys of 14 columns are 70,000 values: more than PostgreSQL (65,535) or SQLite
+    (32,766) binds in one statement. Reads, read-backs and deletes split them."""
+    columns = [f"k{i}" for i in range(14)]
+    # jsonb prints back unlike the JSON sent: PostgreSQL verifies the batch by reading it back
+    extra = sa.Column("meta", JSONB) if db == "pg1" else sa.Column("meta", sa.Integer)
+    table = sa.Table(
+        f"{tables.name}_wide",
+        sa.MetaData(),
+        *(sa.Column(c, sa.Integer, primary_key=True, autoincrement=False) for c in columns),
+        extra,
+    )
+    engine = tables.admin(db)
+    table.create(engine)
+    try:
+        endpoint = tables.endpoint(db, table=table.name, key=columns, batch_size=5000)
+        backend = SqlBackend(endpoint)
+        meta = (lambda n: {"n": n}) if db == "pg1" else (lambda n: n)
+        data = [{**{c: n for c in columns}, "meta": meta(n)} for n in range(5000)]
+        ack = backend.upsert(data)
+        assert ack.size == 5000 and backend.upsert(data) == ack
+        keys = [tuple(n for _ in columns) for n in range(5000)]
+        assert len(backend.fetch(keys)) == 5000
+        assert backend.delete(keys) == 5000
+    finally:
+        table.drop(engine)
