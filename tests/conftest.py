@@ -57,6 +57,18 @@ def airflow_db() -> None:
 
 
 @pytest.fixture(scope="session")
+def mariadb() -> Iterator[object]:
+    """One real MariaDB server for the session (see airflow_spof.testing.mariadb)."""
+    from airflow_spof.testing.mariadb import MariaDBServer
+
+    server = MariaDBServer()
+    try:
+        yield server.init().start()
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[object]:
     """One real PostgreSQL cluster for the session (see airflow_spof.testing.postgres)."""
     from airflow_spof.testing.postgres import PostgresCluster

@@ -325,6 +325,11 @@ class StateStore:
 
 
 _SQLITE_ERROR = 1  # SQLite's generic result code: bad SQL, a missing table or column
+_MYSQL_BUSY_OR_GONE = frozenset({1040, 1053, 1077, 1205})
+"""Server errors meaning "not now": too many connections, shutting down, normal shutdown,
+lock wait timeout. Client-side errors (2000-2999: cannot connect, server gone, lost
+connection) mean the same; PyMySQL reports every other server error unknown to it, a bad
+column included, as OperationalError too."""
 
 
 def _unreachable(exc: SQLAlchemyError) -> bool:
@@ -341,7 +346,12 @@ def _unreachable(exc: SQLAlchemyError) -> bool:
     # SQLite raises OperationalError for statements it rejects too; busy, locked, I/O and
     # cannot-open errors have result codes of their own.
     code = getattr(exc.orig, "sqlite_errorcode", None)
-    return not (isinstance(code, int) and code & 0xFF == _SQLITE_ERROR)
+    if isinstance(code, int):
+        return code & 0xFF != _SQLITE_ERROR
+    if exc.orig is not None and type(exc.orig).__module__.startswith("pymysql"):
+        errno = exc.orig.args[0] if exc.orig.args else None
+        return not isinstance(errno, int) or errno >= 2000 or errno in _MYSQL_BUSY_OR_GONE
+    return True
 
 
 _SELECT_HEALTH = sa.select(health).where(

@@ -24,17 +24,18 @@ def store(sqlite_url: str) -> Iterator[StateStore]:
 @pytest.fixture
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str, str], str]:
     """``state_url(backend, name)``: a state-store URL on SQLite under ``tmp_path``, or on a
-    fresh database ``name`` of the session's PostgreSQL cluster (started only if asked for)."""
+    fresh database ``name`` of the session's PostgreSQL cluster or MariaDB server (started
+    only if asked for)."""
 
     def make(backend: str, name: str) -> str:
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / f'{name}.db'}"
-        postgres = request.getfixturevalue("postgres")
-        engine = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+        server = request.getfixturevalue({"postgresql": "postgres", "mysql": "mariadb"}[backend])
+        engine = sa.create_engine(server.url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
             conn.execute(sa.text(f"CREATE DATABASE {name}"))
         engine.dispose()
-        return str(postgres.url.rsplit("/", 1)[0] + f"/{name}")
+        return str(server.url.rsplit("/", 1)[0] + f"/{name}")
 
     return make

@@ -14,6 +14,7 @@ from airflow_spof.core.breaker import CircuitBreakers
 from airflow_spof.core.failover import failover
 from airflow_spof.core.replication import WriteAck, replicate
 from airflow_spof.core.state import StateStore, events, health
+from airflow_spof.testing.mariadb import MariaDBServer
 from airflow_spof.testing.postgres import PostgresCluster
 
 
@@ -56,7 +57,7 @@ def test_replication_goes_on_and_reports_state_unavailable(stopped_postgres_stor
     assert report.outcomes[2].hinted is False  # no store to keep the hint: said, not hidden
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
 def test_a_statement_the_store_rejects_does_not_blind_it(
     backend: str, state_url: Callable[[str, str], str]
 ) -> None:
@@ -91,3 +92,19 @@ def test_a_constraint_error_fails_that_call_open_and_no_other(tmp_path: Path) ->
         assert store.health_of(["a"])["a"].healthy is True
     finally:
         store.dispose()
+
+
+def test_a_mariadb_store_that_stops_answering_is_left_alone() -> None:
+    """PyMySQL reports a lost server as OperationalError, like a bad column: told apart by
+    its error number, it blinds the store (no connect timeout per call) while down."""
+    server = MariaDBServer().init().start()
+    store = StateStore.from_url(server.url)
+    try:
+        assert store.record_health("a", healthy=True)
+        server.stop()
+        assert store.record_health("a", healthy=False) is False
+        assert not store.available
+        assert store.health_of(["a"]) == {}
+    finally:
+        store.dispose()
+        server.destroy()
