@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from airflow_spof.core.errors import PermanentError
+from airflow_spof.hooks.sql_rows import json_text
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -110,13 +111,19 @@ def _changed(dialect: str, old: list[Any], new: list[Any]) -> Any:
 
 
 def driver_rows(dialect: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as the driver can bind them: on PostgreSQL a dict is a JSON document (psycopg
-    refuses a bare dict; ``Json`` binds it for ``json`` and ``jsonb`` columns alike)."""
-    if dialect != "postgresql" or not any(type(v) is dict for row in rows for v in row.values()):
+    """Rows as the driver can bind them. On PostgreSQL a dict is a JSON document (psycopg
+    refuses a bare dict; ``Json`` binds it for ``json`` and ``jsonb`` columns alike; a list
+    is an array). PyMySQL and sqlite3 bind neither: both become their canonical JSON text,
+    which reads back as what was hashed."""
+    documents = (dict,) if dialect == "postgresql" else (dict, list)
+    if not any(type(v) in documents for row in rows for v in row.values()):
         return rows
-    from psycopg.types.json import Json
+    encode: Callable[[Any], Any] = json_text
+    if dialect == "postgresql":
+        from psycopg.types.json import Json
 
-    return [{k: Json(v) if type(v) is dict else v for k, v in row.items()} for row in rows]
+        encode = Json
+    return [{k: encode(v) if type(v) in documents else v for k, v in row.items()} for row in rows]
 
 
 def key_filter(table: sa.TableClause, key: Sequence[str], name: str = "keys") -> Any:

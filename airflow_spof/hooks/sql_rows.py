@@ -65,8 +65,14 @@ def canonical(value: Any) -> str | None:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+        return json_text(value)
     return str(value)
+
+
+def json_text(document: dict[str, Any] | list[Any]) -> str:
+    """A document's canonical JSON (sorted keys, no spaces): how it is hashed, and how it
+    is stored where the driver has no JSON binding."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _float(value: float) -> str | None:

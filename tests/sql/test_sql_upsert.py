@@ -170,3 +170,28 @@ def test_wide_keys_in_large_batches_stay_under_the_bound_parameter_limits(
         assert backend.delete(keys) == 5000
     finally:
         table.drop(engine)
+
+
+@pytest.mark.parametrize("db", ["maria", "lite"])
+def test_documents_are_stored_as_json_text_where_there_is_no_json_binding(
+    tables: Any, db: str
+) -> None:
+    """PyMySQL and sqlite3 refuse dicts and lists: they are written as the JSON text the
+    verification hashes, so what is read back proves the write."""
+    table = sa.Table(
+        f"{tables.name}_doc",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("doc", sa.Text),
+    )
+    engine = tables.admin(db)
+    table.create(engine)
+    try:
+        backend = SqlBackend(tables.endpoint(db, table=table.name))
+        data = [{"id": 1, "doc": {"b": [1, 2], "a": "x"}}, {"id": 2, "doc": ["p", {"q": None}]}]
+        ack = backend.upsert(data)
+        assert backend.upsert(data) == ack and ack.size == 2
+        stored = {r["id"]: r["doc"] for r in backend.fetch([(1,), (2,)])}
+        assert stored == {1: '{"a":"x","b":[1,2]}', 2: '["p",{"q":null}]'}
+    finally:
+        table.drop(engine)
