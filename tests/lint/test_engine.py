@@ -471,3 +471,22 @@ def test_tasks_one_call_site_makes_are_judged_by_their_own_arguments(tmp_path: P
     assert [p.path for p in tasks["p0"].paths] == ["/tmp/p/0"]
     assert [p.path for p in tasks["p1"].paths] == ["/tmp/p/1"]
     assert {"quiet", "loud", "quiet__1"} <= set(tasks)
+
+
+def test_fstring_format_specs_and_conversions_name_tasks_like_python(tmp_path: Path) -> None:
+    tasks = _tasks(
+        tmp_path,
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "from somewhere import unknown\n"
+        "with DAG('fmt'):\n"
+        "    for i in range(2):\n"
+        "        BashOperator(task_id=f'step_{i:02d}', bash_command='x')\n"
+        "    BashOperator(task_id=f'{\"q\"!r}_{3.14159:.2f}_{7:>3}', bash_command='x')\n"
+        "    BashOperator(task_id=f'u_{unknown:03d}', bash_command='x')\n"
+        "    BashOperator(task_id=f'huge_{1:099999999}', bash_command='x')\n"
+        "    BashOperator(task_id=f'bad_{\"s\":d}', bash_command='x')\n",
+    )
+    assert {"step_00", "step_01", "'q'_3.14_  7"} <= set(tasks)
+    # unknown values, a width that would build a huge string, a spec the value refuses
+    assert {"u_{?}", "huge_{?}", "bad_{?}"} <= set(tasks)

@@ -46,6 +46,12 @@ _WIDE = re.compile(r"%[^a-zA-Z%]*(\*|\d{4,})")
 _WIDE_SPEC = re.compile(r"\d{4,}|\{")
 
 
+def too_wide(spec: str) -> bool:
+    """A format spec with a width of 4+ digits (or a nested field) could build a string of
+    any size."""
+    return _WIDE_SPEC.search(spec) is not None
+
+
 def items_of(value: Any) -> list[Any] | None:
     """The elements of a known, small iterable; None when unknown or too long."""
     if isinstance(value, dict):
@@ -184,7 +190,7 @@ def _format(template: str, args: list[Any], kwargs: dict[str, Any]) -> str:
         specs = [spec or "" for _, _, spec, _ in string.Formatter().parse(template)]
     except ValueError:
         return PartialStr(template)
-    if any(_WIDE_SPEC.search(spec) for spec in specs):
+    if any(too_wide(spec) for spec in specs):
         return PartialStr(template)
     holes = False
 

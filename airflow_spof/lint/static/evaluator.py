@@ -23,6 +23,7 @@ _ARITH = {
     ast.FloorDiv: operator.floordiv,
 }
 _CONSTANT, _NAME = ast.Constant, ast.Name
+_FORMATTABLE = frozenset({str, PartialStr, int, float})  # as before, a bool leaves a hole
 
 
 def dotted(node: ast.AST) -> str:
@@ -107,17 +108,39 @@ class Evaluator:
         partial = False
         for value in node.values:
             if type(value) is ast.Constant:
-                inner = value.value
-            else:
-                inner = self.eval(value.value if isinstance(value, ast.FormattedValue) else value)
-            if isinstance(inner, (str, int, float)) and not isinstance(inner, bool):
-                partial = partial or isinstance(inner, PartialStr)
-                parts.append(str(inner))
-            else:
+                parts.append(str(value.value))
+                continue
+            text = self._formatted(value) if isinstance(value, ast.FormattedValue) else None
+            if text is None:
                 partial = True
                 parts.append("{?}")
+            else:
+                partial = partial or type(text) is PartialStr
+                parts.append(text)
         text = "".join(parts)
         return PartialStr(text) if partial else text
+
+    def _formatted(self, node: ast.FormattedValue) -> str | None:
+        """One ``{value!conversion:spec}`` as Python prints it; None when the value is not
+        known, or the spec is unknown, refused or could build a huge string."""
+        inner = self.eval(node.value)
+        kind = type(inner)
+        if kind not in _FORMATTABLE:
+            return None
+        if node.conversion == -1 and node.format_spec is None:
+            return inner if kind is str or kind is PartialStr else str(inner)
+        if node.conversion == ord("r"):
+            inner = repr(str(inner) if kind is PartialStr else inner)
+        elif node.conversion == ord("a"):
+            inner = ascii(str(inner) if kind is PartialStr else inner)
+        spec = "" if node.format_spec is None else self.eval(node.format_spec)
+        if type(spec) is not str or builtins.too_wide(spec):
+            return None
+        try:
+            text = format(inner, spec)
+        except (TypeError, ValueError):
+            return None
+        return PartialStr(text) if kind is PartialStr else text
 
     def _eval_Attribute(self, node: ast.Attribute) -> Any:
         base = self.eval(node.value)
