@@ -105,11 +105,12 @@ def _kwargs(task: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None or k == "execution_timeout"}
 
 
-def _taskflow(task: Any, facts: Task) -> None:
+def _callable_body(task: Any, facts: Task) -> None:
+    """What a ``@task`` function or a ``python_callable`` does: the task's own doing."""
     function = getattr(task, "python_callable", None)
-    if function is None or not type(task).__name__.endswith("DecoratedOperator"):
+    if not inspect.isfunction(function):
         return
-    facts.is_taskflow = True
+    facts.is_taskflow = type(task).__name__.endswith("DecoratedOperator")
     try:
         source = textwrap.dedent(inspect.getsource(function))
         node = next(
@@ -151,7 +152,7 @@ def task_facts(task: Any, dag_id: str, path: str) -> Task:
         upstream=set(getattr(task, "upstream_task_ids", ())),
         where=Location(path, 1, 1, 1, 1, ()),
     )
-    _taskflow(task, facts)
+    _callable_body(task, facts)
     return facts
 
 

@@ -149,6 +149,10 @@ PARAMETERS = textwrap.dedent(
     """
     from datetime import timedelta
     from airflow.sdk import BaseHook, dag, task
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    def export() -> None:
+        BaseHook.get_connection("pg_classic")
 
     @dag(dag_id="parameters", schedule=None,
          default_args={"retries": 2, "execution_timeout": timedelta(minutes=5)})
@@ -158,6 +162,7 @@ PARAMETERS = textwrap.dedent(
             BaseHook.get_connection(conn_id)
 
         load("pg_given")
+        PythonOperator(task_id="export", python_callable=export)
 
     pipeline()
     """
@@ -203,3 +208,5 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     assert "task 'waiting.wait_file'" not in log
     # a connection the DAG passes to a TaskFlow function's parameter
     assert "SPF101 task 'parameters.load'" in log and "'pg_given'" in log
+    # and one a classic PythonOperator's callable opens
+    assert "SPF101 task 'parameters.export'" in log and "'pg_classic'" in log

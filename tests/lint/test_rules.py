@@ -853,3 +853,48 @@ with DAG("d", default_args=OK):
     )
     assert {(f.code, f.task_id) for f in found} == {("SPF204", "fetch"), ("SPF301", "use")}
     assert "'10.0.0.7'" in next(f.message for f in found if f.code == "SPF204")
+
+
+def test_python_operator_callables_are_read_like_taskflow_bodies(lint: Lint) -> None:
+    """Airflow 2's PythonOperator: what its callable connects to, reads and writes is the
+    task's, as for a ``@task`` body (with ``op_kwargs`` filling its parameters)."""
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+def extract(**context):
+    rows = PostgresHook(postgres_conn_id="pg_src").get_records("SELECT * FROM t")
+    with open("/tmp/extract.csv", "w") as f:
+        f.write(str(rows))
+
+def load(conn_id, **context):
+    data = open("/tmp/extract.csv").read()
+    PostgresHook(postgres_conn_id=conn_id).run("INSERT INTO t2 VALUES (1)")
+
+def tidy():
+    return 1
+
+@task
+def pull():
+    return PostgresHook(postgres_conn_id="pg_flow").get_records("SELECT 1")
+
+with DAG("d", default_args=OK):
+    pull()
+    e = PythonOperator(task_id="extract", python_callable=extract)
+    l = PythonOperator(task_id="load", python_callable=load, op_kwargs={"conn_id": "pg_dst"})
+    e >> l >> PythonOperator(task_id="tidy", python_callable=tidy)
+""",
+        codes=("SPF101", "SPF301", "SPF302"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {
+        ("SPF101", "extract"),
+        ("SPF101", "load"),
+        ("SPF302", "extract"),
+        ("SPF301", "load"),
+        ("SPF101", "pull"),
+        ("SPF302", "pull"),  # a method of a hook made in place is still a read
+    }
+    single = {f.task_id: f.message for f in found if f.code == "SPF101"}
+    assert "'pg_dst'" in single["load"]

@@ -115,7 +115,7 @@ def reads_external(task: Task) -> bool:
     """Does the task read from a system outside Airflow (transfer, query, HTTP GET)?"""
     if task.is_sensor or task.operator in NOOP_OPERATORS:
         return False
-    if task.is_taskflow:
+    if task.is_taskflow or task.body_reads_external:  # a body or python_callable read
         return task.body_reads_external
     if not conn_ids(task):
         return False

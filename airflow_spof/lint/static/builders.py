@@ -12,8 +12,10 @@ from airflow_spof.lint.static import edges
 from airflow_spof.lint.static.paths import operator_paths
 from airflow_spof.lint.static.taskflow import analyze_body
 from airflow_spof.lint.static.values import (
+    BodyFacts,
     DagFactory,
     DagValue,
+    FunctionValue,
     GroupFactory,
     GroupValue,
     OpenDict,
@@ -184,6 +186,8 @@ def make_task(
     site = _site(it, (id(node), operator), effective, inherited)
     if site.paths is None:
         site.paths = operator_paths(operator, explicit)
+        site.body, site.given = _callable_body(it, explicit.get("python_callable"), explicit)
+    body = site.body
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
         dag_id=dag.dag.dag_id,
@@ -192,15 +196,38 @@ def make_task(
         from_default_args=inherited,
         complete=complete and defaults_complete,
         is_sensor=is_sensor,
-        uses_replicas=operator in REPLICATED_OPERATORS,
-        paths=list(site.paths),
+        uses_replicas=operator in REPLICATED_OPERATORS or (body is not None and body.uses_replicas),
+        paths=[*site.paths, *body.paths] if body is not None else list(site.paths),
         where=it.locate(node),
         memo=site.memo,
     )
+    if body is not None:
+        task.body_conn_ids = [*body.conn_ids, *site.given]
+        task.body_reads_external = body.reads_external
+        task.body_hosts = list(body.hosts)
     ref = _register(it, dag, group, task)
     for upstream in edges.task_refs_in(effective):
         edges.link(upstream, ref)
     return ref
+
+
+def _callable_body(
+    it: Interpreter, function: Any, explicit: dict[str, Any]
+) -> tuple[BodyFacts | None, list[str]]:
+    """What a ``python_callable`` defined in the scanned tree does (as a ``@task`` body),
+    and the connection ids ``op_args``/``op_kwargs`` pass to its parameters."""
+    if not isinstance(function, FunctionValue):
+        return None, []
+    body = it.bodies.get(id(function.node))
+    if body is None:
+        body = it.bodies[id(function.node)] = analyze_body(function.node, function.scope)
+    args, kwargs = explicit.get("op_args"), explicit.get("op_kwargs")
+    bound = it.bind_params(
+        function.node,
+        list(args) if isinstance(args, (list, tuple)) else [],
+        kwargs if isinstance(kwargs, dict) else {},
+    )
+    return body, body.conn_ids_given(bound)
 
 
 def call_taskflow(

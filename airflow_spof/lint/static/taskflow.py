@@ -72,6 +72,11 @@ _EXTERNAL_READS = frozenset(
     }
 )
 _HTTP_GETS = frozenset({"requests.get", "httpx.get", "urllib.request.urlopen", "urlopen"})
+_CLIENT_CALLS = frozenset(
+    {"get_conn", "get_connection", "connect", "cursor", "execute", "client", "resource"}
+    | {"urlopen", "get_hook"}
+)
+"""Calls whose result talks to another system (``hook.get_conn().cursor()`` ...)."""
 _REPLICA_AWARE = frozenset({"ReplicatedHook", "FailoverHook"})
 
 
@@ -125,7 +130,8 @@ def _calls_and_returns(root: ast.AST) -> list[ast.Call | ast.Return]:
 
 def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
     name = dotted(node.func)
-    short = name.rsplit(".", 1)[-1]
+    # ``PostgresHook(...).get_records(...)``: a method of a call's result has no dotted name
+    short = node.func.attr if isinstance(node.func, ast.Attribute) else name.rsplit(".", 1)[-1]
     if short in _REPLICA_AWARE:
         facts.uses_replicas = True
     for keyword in node.keywords:
@@ -136,12 +142,22 @@ def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> 
         if node.args:
             _conn_id(node.args[0], ev, facts, params)
         facts.reads_external = True
-    if short in _EXTERNAL_READS or name in _HTTP_GETS:
+    if (short in _EXTERNAL_READS and _on_a_client(node.func)) or name in _HTTP_GETS:
         facts.reads_external = True
     for value in args:
         if isinstance(value, str):
             facts.hosts.extend(hosts_in_text(value))
     _paths(node, short, args, ev, facts, params)
+
+
+def _on_a_client(func: ast.expr) -> bool:
+    """Is a reading method called on something that talks to another system? For the
+    result of a call (``PostgresHook(...).get_records()``, ``open(p).read()``) that call
+    says so; a name (``hook.get_records()``, ``f.read()``) may be either and counts."""
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Call):
+        return True
+    maker = dotted(func.value.func).rsplit(".", 1)[-1]
+    return maker.endswith(("Hook", "Client", "Connection")) or maker in _CLIENT_CALLS
 
 
 def _conn_id(node: ast.expr, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:

@@ -84,6 +84,10 @@ class SiteFacts:
     inherited: set[str]
     memo: dict[str, Any] = field(default_factory=dict)
     paths: list[PathUse] | None = None
+    body: BodyFacts | None = None
+    """What its ``python_callable`` does, if it is a function of the scanned tree."""
+    given: list[str] = field(default_factory=list)
+    """The connection ids its ``op_args``/``op_kwargs`` pass to that function."""
 
     def matches(self, arguments: dict[str, Any], inherited: set[str]) -> bool:
         """Same arguments apart from ``task_id``, of the same types (a ``PartialStr`` and
