@@ -1,4 +1,9 @@
-"""Values the static interpreter passes around besides plain Python literals."""
+"""Values the static interpreter passes around besides plain Python literals.
+
+Most are handles to one object being built (a DAG, a group, a function): they equal only
+themselves and need no generated ``__eq__``/``__repr__``, whose code generation is a third
+of the linter's import time, paid by every pre-commit run. ``TaskRef`` compares by value.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ class OpenDict(dict):
     """A dict that may hold more keys than we could see (``**unknown`` was merged)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DagValue:
     """A DAG object created in the file, with its default_args."""
 
@@ -27,7 +32,7 @@ class DagValue:
     """Group ids used so far, for the ``__1`` suffix of a decorated group called again."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class GroupValue:
     """A TaskGroup: its full id, how it names its children, and the task ids inside it."""
 
@@ -52,7 +57,7 @@ class TaskRef:
     task_ids: list[str]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class BodyFacts:
     """What a ``@task`` function body does, found once per function."""
 
@@ -72,7 +77,7 @@ class BodyFacts:
         return [v for v in given if isinstance(v, str) and v and not isinstance(v, PartialStr)]
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class SiteFacts:
     """What rules derive from a task's arguments (``Task.memo``) and the paths they name,
     shared by the tasks one call site makes while their arguments repeat: a loop building
@@ -101,7 +106,7 @@ class SiteFacts:
         )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FunctionValue:
     """A plain function we can inline when it is called (task factories)."""
 
@@ -111,7 +116,7 @@ class FunctionValue:
     """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class TaskFactory:
     """A ``@task``-decorated function: calling it creates a task."""
 
@@ -123,7 +128,7 @@ class TaskFactory:
     """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DagFactory:
     """A ``@dag``-decorated function: calling it creates a DAG."""
 
@@ -135,7 +140,7 @@ class DagFactory:
     called: bool = False
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class GroupFactory:
     """A ``@task_group``-decorated function."""
 
@@ -146,7 +151,7 @@ class GroupFactory:
     """The file it is defined in (tasks it makes elsewhere are reported where it is called)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PartialValue:
     """``Operator.partial(...)`` or ``factory.partial(...)`` waiting for ``.expand``."""
 
@@ -155,7 +160,7 @@ class PartialValue:
     node: ast.Call
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class OperatorClass:
     """A name that creates operators when called (imported or defined in the file)."""
 
@@ -163,7 +168,7 @@ class OperatorClass:
     is_sensor: bool
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ModuleValue:
     """A sibling module imported as a whole (``import common``)."""
 
@@ -180,7 +185,7 @@ class ModuleValue:
         return value
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Imported:
     """A name imported from a module outside the scanned tree (``airflow.sdk.DAG``)."""
 
@@ -188,7 +193,7 @@ class Imported:
     module: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LabelValue:
     """``a >> Label("why")``: remembers ``a`` so ``>> b`` links a to b."""
 
