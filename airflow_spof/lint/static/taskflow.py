@@ -93,7 +93,7 @@ def analyze_body(
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             evaluator.bind(stmt.targets[0], evaluator.eval(stmt.value))
-    for inner in _calls_and_returns(node):
+    for inner in _calls_and_returns(node.body):
         if isinstance(inner, ast.Call):
             _call(inner, evaluator, facts, params)
         elif isinstance(inner, ast.Return) and inner.value is not None:
@@ -110,11 +110,12 @@ def analyze_body(
     return facts
 
 
-def _calls_and_returns(root: ast.AST) -> list[ast.Call | ast.Return]:
-    """The Call and Return nodes under ``root`` in ``ast.walk`` order (breadth first),
-    without ``ast.walk``'s generator per node."""
+def _calls_and_returns(body: list[ast.stmt]) -> list[ast.Call | ast.Return]:
+    """The Call and Return nodes of a function body (not its decorators or default values,
+    which run when it is defined), breadth first like ``ast.walk``, without its generator
+    per node."""
     found: list[ast.Call | ast.Return] = []
-    todo = deque([root])
+    todo: deque[ast.AST] = deque(body)
     while todo:
         node = todo.popleft()
         if isinstance(node, (ast.Call, ast.Return)):
