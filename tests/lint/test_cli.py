@@ -75,6 +75,8 @@ def test_windows_line_endings_keep_lines_and_noqa(
 def test_skip_file_and_empty_or_missing_folder(project: Path, capsys) -> None:
     (project / "dags" / "bad.py").write_text("# airflow-spof: skip-file\n" + BAD)
     assert main(["dags"]) == 0
+    (project / "dags" / "bad.py").write_text(BAD + "\n  #  Airflow-SPOF: Skip-File\n")
+    assert main(["dags"]) == 0
     (project / "empty").mkdir()
     assert main(["empty", "missing"]) == 0
     captured = capsys.readouterr()
