@@ -25,6 +25,8 @@ _SKIP_DIRS = frozenset(
 
 
 PARALLEL_THRESHOLD = 200
+SIBLING_INLINED_CALLS = 50
+"""Plain-function calls followed while reading a sibling module's constants."""
 GC_THRESHOLD = 50_000
 
 
@@ -71,8 +73,10 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def build_scope(tree: ast.Module, path: str, loader: ModuleLoader) -> dict[str, Any]:
-    """Module-level values of a sibling file (its DAGs are reported when it is linted itself)."""
-    interpreter = Interpreter(path, loader)
+    """Module-level values of a sibling file (its DAGs are reported when it is linted itself).
+    Only its constants are wanted, so it follows few of its own calls: a library in the tree
+    is read module by module, each as its imports reach it."""
+    interpreter = Interpreter(path, loader, max_inlined=SIBLING_INLINED_CALLS)
     interpreter.run(tree)
     return interpreter.frames[0]
 

@@ -490,3 +490,50 @@ def test_fstring_format_specs_and_conversions_name_tasks_like_python(tmp_path: P
     assert {"step_00", "step_01", "'q'_3.14_  7"} <= set(tasks)
     # unknown values, a width that would build a huge string, a spec the value refuses
     assert {"u_{?}", "huge_{?}", "bad_{?}"} <= set(tasks)
+
+
+def test_helpers_that_call_each_other_without_end_are_followed_only_so_far(
+    tmp_path: Path,
+) -> None:
+    """Each helper calls the next 60 times: 60**5 calls if followed to the end. The linter
+    stops following them after a bounded number and still finds the DAG around them."""
+    helpers = "".join(
+        f"def h{i}():\n    for _ in range(60):\n        h{i + 1}()\n    return 1\n"
+        for i in range(5)
+    )
+    (tmp_path / "deep.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        + helpers
+        + "def h5():\n    return BashOperator(task_id='inner', bash_command='x')\n"
+        "with DAG('deep'):\n"
+        "    h0()\n"
+        "    BashOperator(task_id='after', bash_command='x', retries=0)\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    tasks = set(result.modules[0].dags[0].tasks)
+    assert "after" in tasks and "inner" in tasks
+    assert any(f.code == "SPF401" and f.task_id == "after" for f in result.findings)
+
+
+def test_classes_named_like_operators_are_operators_only_by_descent(tmp_path: Path) -> None:
+    """``class IdentityOperator(Operator)`` in a maths library is no Airflow operator; a
+    subclass of Airflow's BaseOperator (directly or through a local base) is."""
+    (tmp_path / "algebra.py").write_text(
+        "class Expr:\n    pass\n"
+        "class Operator(Expr):\n    pass\n"
+        "class IdentityOperator(Operator):\n    pass\n"
+    )
+    (tmp_path / "dag_file.py").write_text(
+        "from airflow.sdk import DAG, BaseOperator\n"
+        "from algebra import IdentityOperator\n"
+        "class LoadBase(BaseOperator):\n    pass\n"
+        "class LoadOperator(LoadBase):\n    pass\n"
+        "I = IdentityOperator(task_id='not_a_task')\n"
+        "with DAG('d'):\n"
+        "    IdentityOperator(task_id='still_not')\n"
+        "    LoadOperator(task_id='load')\n"
+    )
+    result = lint_paths([str(tmp_path / "dag_file.py")], LintConfig(root=tmp_path))
+    tasks = {t for dag in result.modules[0].dags for t in dag.tasks}
+    assert tasks == {"load"}

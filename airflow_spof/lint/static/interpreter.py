@@ -28,6 +28,7 @@ from airflow_spof.lint.static.values import (
     GroupValue,
     Imported,
     LabelValue,
+    LocalClass,
     OpenDict,
     OperatorClass,
     PartialValue,
@@ -38,6 +39,9 @@ from airflow_spof.lint.static.values import (
 )
 
 _MAX_DEPTH = 6
+MAX_INLINED_CALLS = 2_000
+"""Calls of plain functions followed per file. Helpers that call helpers in loops would
+otherwise multiply (60 calls on each of five levels: 777 million); DAG factories take a few."""
 
 
 class Interpreter(Evaluator):
@@ -49,7 +53,9 @@ class Interpreter(Evaluator):
         super().__init_subclass__(**kwargs)
         cls._execs = dispatch_table(cls, "_exec_")
 
-    def __init__(self, path: str, loader: ModuleLoader) -> None:
+    def __init__(
+        self, path: str, loader: ModuleLoader, max_inlined: int = MAX_INLINED_CALLS
+    ) -> None:
         super().__init__({})
         self.path = path
         self.loader = loader
@@ -71,6 +77,8 @@ class Interpreter(Evaluator):
         self.sites: dict[tuple[Any, ...], SiteFacts] = {}
         self.suffixes: dict[tuple[int, str], int] = {}
         """The last ``__n`` suffix given to each task id of each DAG."""
+        self.inlined = 0
+        self.max_inlined = max_inlined
 
     def run(self, tree: ast.Module) -> Module:
         self.exec_block(tree.body)
@@ -175,14 +183,21 @@ class Interpreter(Evaluator):
         self.frames[-1].update(imports.bind_import_from(self.loader, stmt, self.path))
 
     def _exec_ClassDef(self, stmt: ast.ClassDef) -> None:
-        bases = [dotted(b) for b in stmt.bases]
-        resolved = [
-            v.name if isinstance(v := self.lookup(b), (OperatorClass, Imported)) else b
-            for b in bases
-        ]
-        if any(b.endswith(OPERATOR_SUFFIXES) for b in resolved):
-            sensor = any("Sensor" in b for b in resolved) or "Sensor" in stmt.name
-            self.frames[-1][stmt.name] = OperatorClass(stmt.name, sensor)
+        """An operator class descends from one: a class of the tree that is one, or a name
+        from elsewhere (``BaseOperator``, ``models.BaseOperator``) that looks like one."""
+        operator, sensor = False, "Sensor" in stmt.name
+        for base in map(dotted, stmt.bases):
+            value = self.lookup(base)
+            if isinstance(value, OperatorClass):
+                operator, sensor = True, sensor or value.is_sensor
+            elif isinstance(value, LocalClass):
+                continue
+            else:
+                name = value.name if isinstance(value, Imported) else base
+                if name.endswith(OPERATOR_SUFFIXES):
+                    operator, sensor = True, sensor or "Sensor" in name
+        name = stmt.name
+        self.frames[-1][name] = OperatorClass(name, sensor) if operator else LocalClass(name)
 
     def _exec_FunctionDef(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.frames[-1][stmt.name] = self.decorated(stmt)
@@ -251,6 +266,8 @@ class Interpreter(Evaluator):
                 return self.inline(callee, args, kwargs, node)
             if isinstance(callee, OperatorClass):
                 return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
+            if isinstance(callee, LocalClass):
+                return UNKNOWN
             short = callee.name if isinstance(callee, Imported) else name.rsplit(".", 1)[-1]
             if isinstance(callee, Imported) and callee.name in {"s3", "sql", "fs"}:
                 return build.make_endpoint(self, callee.name, args, kwargs)
@@ -357,8 +374,9 @@ class Interpreter(Evaluator):
         self, function: FunctionValue, args: list[Any], kwargs: dict[str, Any], node: ast.AST
     ) -> Any:
         """Run a plain function's body with its arguments bound (task factories)."""
-        if len(self.return_stack) >= _MAX_DEPTH:
+        if len(self.return_stack) >= _MAX_DEPTH or self.inlined >= self.max_inlined:
             return UNKNOWN
+        self.inlined += 1
         saved, saved_call = self.frames, self.enter(function.path, node)
         self.frames = [function.scope, self.bind_params(function.node, args, kwargs)]
         self.return_stack.append([])

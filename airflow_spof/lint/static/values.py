@@ -195,6 +195,14 @@ class Imported:
 
 
 @dataclass(eq=False, repr=False)
+class LocalClass:
+    """A class of the scanned tree that is not an operator (whatever its name: a maths
+    library's ``IdentityOperator``): calling it makes a plain object, not a task."""
+
+    name: str
+
+
+@dataclass(eq=False, repr=False)
 class LabelValue:
     """``a >> Label("why")``: remembers ``a`` so ``>> b`` links a to b."""
 
