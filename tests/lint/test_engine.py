@@ -529,11 +529,14 @@ def test_classes_named_like_operators_are_operators_only_by_descent(tmp_path: Pa
         "from algebra import IdentityOperator\n"
         "class LoadBase(BaseOperator):\n    pass\n"
         "class LoadOperator(LoadBase):\n    pass\n"
-        "I = IdentityOperator(task_id='not_a_task')\n"
+        "class Step:  # a wrapper that makes an operator inside: its task_id says so\n"
+        "    pass\n"
+        "I = IdentityOperator(2)\n"
         "with DAG('d'):\n"
-        "    IdentityOperator(task_id='still_not')\n"
+        "    IdentityOperator('x')\n"
         "    LoadOperator(task_id='load')\n"
+        "    Step(task_id='wrapped')\n"
     )
     result = lint_paths([str(tmp_path / "dag_file.py")], LintConfig(root=tmp_path))
     tasks = {t for dag in result.modules[0].dags for t in dag.tasks}
-    assert tasks == {"load"}
+    assert tasks == {"load", "wrapped"}

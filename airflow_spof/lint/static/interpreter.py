@@ -266,8 +266,8 @@ class Interpreter(Evaluator):
                 return self.inline(callee, args, kwargs, node)
             if isinstance(callee, OperatorClass):
                 return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
-            if isinstance(callee, LocalClass):
-                return UNKNOWN
+            if isinstance(callee, LocalClass) and "task_id" not in kwargs:
+                return UNKNOWN  # with a task_id it may wrap an operator: named_call decides
             short = callee.name if isinstance(callee, Imported) else name.rsplit(".", 1)[-1]
             if isinstance(callee, Imported) and callee.name in {"s3", "sql", "fs"}:
                 return build.make_endpoint(self, callee.name, args, kwargs)
