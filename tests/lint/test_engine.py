@@ -540,3 +540,38 @@ def test_classes_named_like_operators_are_operators_only_by_descent(tmp_path: Pa
     result = lint_paths([str(tmp_path / "dag_file.py")], LintConfig(root=tmp_path))
     tasks = {t for dag in result.modules[0].dags for t in dag.tasks}
     assert tasks == {"load", "wrapped"}
+
+
+def test_dags_built_by_classes_are_followed(tmp_path: Path) -> None:
+    """A DAG factory written as a class: ``__init__`` keeps the settings on ``self``, a
+    method builds the DAG from them; static methods and class attributes too."""
+    tasks = _tasks(
+        tmp_path,
+        "from datetime import timedelta\n"
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+        "class Warehouse:\n"
+        "    RETRIES = 0\n"
+        "    def __init__(self, name, tables, conn_id='pg_dw'):\n"
+        "        self.name = name\n"
+        "        self.tables = tables\n"
+        "        self.conn_id = conn_id\n"
+        "        self.args = {'retries': self.RETRIES}\n"
+        "    @staticmethod\n"
+        "    def sql_for(table):\n"
+        "        return f'SELECT * FROM {table}'\n"
+        "    def build(self):\n"
+        "        with DAG(self.name, default_args=self.args) as dag:\n"
+        "            for table in self.tables:\n"
+        "                SQLExecuteQueryOperator(task_id=f'load_{table}', conn_id=self.conn_id,\n"
+        "                                        sql=Warehouse.sql_for(table))\n"
+        "        return dag\n"
+        "sales = Warehouse('sales', ['orders', 'refunds']).build()\n"
+        "Warehouse('audit', ['log'], conn_id='pg_audit').build()\n",
+    )
+    assert set(tasks) == {"load_orders", "load_refunds", "load_log"}
+    assert tasks["load_orders"].get("conn_id") == "pg_dw"
+    assert tasks["load_log"].get("conn_id") == "pg_audit"
+    assert tasks["load_orders"].get("sql") == "SELECT * FROM orders"
+    assert tasks["load_refunds"].get("retries") == 0
+    assert tasks["load_log"].dag_id == "audit"

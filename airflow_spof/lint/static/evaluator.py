@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 
 from airflow_spof.lint.model import UNKNOWN, PartialStr
 from airflow_spof.lint.static import branches, builtins
-from airflow_spof.lint.static.values import DagValue, ModuleValue, OpenDict, TaskRef
+from airflow_spof.lint.static.values import (
+    DagValue,
+    Instance,
+    LocalClass,
+    ModuleValue,
+    OpenDict,
+    TaskRef,
+)
 
 _ARITH = {
     ast.Add: operator.add,
@@ -150,6 +157,10 @@ class Evaluator:
             return base
         if isinstance(base, DagValue) and node.attr == "default_args":
             return base.default_args
+        if isinstance(base, Instance):
+            return base.attribute(node.attr)
+        if isinstance(base, LocalClass):
+            return base.attributes.get(node.attr, base.methods.get(node.attr, UNKNOWN))
         return UNKNOWN
 
     def _eval_Dict(self, node: ast.Dict) -> Any:

@@ -27,6 +27,7 @@ from airflow_spof.lint.static.values import (
     GroupFactory,
     GroupValue,
     Imported,
+    Instance,
     LabelValue,
     LocalClass,
     OpenDict,
@@ -104,10 +105,13 @@ class Interpreter(Evaluator):
             self.bind(target, value)
 
     def bind(self, target: ast.AST, value: Any) -> None:
-        """``dag.default_args = {...}`` reaches the tasks created after it, as in Airflow."""
-        if isinstance(target, ast.Attribute) and target.attr == "default_args":
+        """``self.x = ...`` on an object of a plain class; ``dag.default_args = {...}``
+        reaches the tasks created after it, as in Airflow."""
+        if isinstance(target, ast.Attribute):
             owner = self.eval(target.value)
-            if isinstance(owner, DagValue):
+            if isinstance(owner, Instance):
+                owner.attributes[target.attr] = value
+            elif isinstance(owner, DagValue) and target.attr == "default_args":
                 owner.default_args = value if isinstance(value, dict) else OpenDict()
             return
         super().bind(target, value)
@@ -197,7 +201,25 @@ class Interpreter(Evaluator):
                 if name.endswith(OPERATOR_SUFFIXES):
                     operator, sensor = True, sensor or "Sensor" in name
         name = stmt.name
-        self.frames[-1][name] = OperatorClass(name, sensor) if operator else LocalClass(name)
+        self.frames[-1][name] = OperatorClass(name, sensor) if operator else self.local_class(stmt)
+
+    def local_class(self, stmt: ast.ClassDef) -> LocalClass:
+        """A plain class: its methods (followed when called) and its class attributes."""
+        cls = LocalClass(stmt.name)
+        for item in stmt.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                method = self.decorated(item)
+                if isinstance(method, FunctionValue):
+                    cls.methods[item.name] = method
+                    if any(dotted(d) == "staticmethod" for d in item.decorator_list):
+                        cls.static.add(item.name)
+            elif isinstance(item, (ast.Assign, ast.AnnAssign)) and item.value is not None:
+                value = self.eval(item.value)
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        cls.attributes[target.id] = value
+        return cls
 
     def _exec_FunctionDef(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.frames[-1][stmt.name] = self.decorated(stmt)
@@ -267,7 +289,8 @@ class Interpreter(Evaluator):
             if isinstance(callee, OperatorClass):
                 return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
             if isinstance(callee, LocalClass) and "task_id" not in kwargs:
-                return UNKNOWN  # with a task_id it may wrap an operator: named_call decides
+                return self.instantiate(callee, args, kwargs, node)
+            # a plain class called with a task_id may wrap an operator: named_call decides
             short = callee.name if isinstance(callee, Imported) else name.rsplit(".", 1)[-1]
             if isinstance(callee, Imported) and callee.name in {"s3", "sql", "fs"}:
                 return build.make_endpoint(self, callee.name, args, kwargs)
@@ -296,9 +319,24 @@ class Interpreter(Evaluator):
             return build.make_task(self, node, short, "Sensor" in short, kwargs, complete)
         return UNKNOWN
 
+    def instantiate(
+        self, cls: LocalClass, args: list[Any], kwargs: dict[str, Any], node: ast.Call
+    ) -> Instance:
+        """``Builder(...)``: a new object, with ``__init__`` run on it."""
+        instance = Instance(cls)
+        init = cls.methods.get("__init__")
+        if init is not None:
+            self.inline(init, [instance, *args], kwargs, node)
+        return instance
+
     def attribute_call(
         self, node: ast.Call, owner: Any, attr: str, args: list[Any], kwargs: dict[str, Any]
     ) -> Any:
+        if isinstance(owner, Instance) and attr in owner.cls.methods:
+            bound = args if attr in owner.cls.static else [owner, *args]
+            return self.inline(owner.cls.methods[attr], bound, kwargs, node)
+        if isinstance(owner, LocalClass) and attr in owner.methods:  # Builder.static(...)
+            return self.inline(owner.methods[attr], args, kwargs, node)
         if isinstance(owner, (TaskRef, GroupValue)) and attr in {"set_downstream", "set_upstream"}:
             for arg in args:
                 edges.shift(owner, arg, forward=attr == "set_downstream")

@@ -197,9 +197,28 @@ class Imported:
 @dataclass(eq=False, repr=False)
 class LocalClass:
     """A class of the scanned tree that is not an operator (whatever its name: a maths
-    library's ``IdentityOperator``): calling it makes a plain object, not a task."""
+    library's ``IdentityOperator``): calling it makes a plain object, not a task. Its
+    methods are followed like plain functions (a DAG factory written as a class)."""
 
     name: str
+    methods: dict[str, FunctionValue] = field(default_factory=dict)
+    static: set[str] = field(default_factory=set)
+    """Methods called without ``self`` (``@staticmethod``)."""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    """Class attributes set in its body."""
+
+
+@dataclass(eq=False, repr=False)
+class Instance:
+    """An object of a ``LocalClass``: what its methods set on ``self``, over the class's."""
+
+    cls: LocalClass
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def attribute(self, name: str) -> Any:
+        if name in self.attributes:
+            return self.attributes[name]
+        return self.cls.attributes.get(name, UNKNOWN)
 
 
 @dataclass(eq=False, repr=False)
