@@ -560,6 +560,9 @@ def test_dags_built_by_classes_are_followed(tmp_path: Path) -> None:
         "    @staticmethod\n"
         "    def sql_for(table):\n"
         "        return f'SELECT * FROM {table}'\n"
+        "    @classmethod\n"
+        "    def audit(cls):\n"
+        "        return cls('audit', ['log'], conn_id='pg_audit')\n"
         "    def build(self):\n"
         "        with DAG(self.name, default_args=self.args) as dag:\n"
         "            for table in self.tables:\n"
@@ -567,7 +570,7 @@ def test_dags_built_by_classes_are_followed(tmp_path: Path) -> None:
         "                                        sql=Warehouse.sql_for(table))\n"
         "        return dag\n"
         "sales = Warehouse('sales', ['orders', 'refunds']).build()\n"
-        "Warehouse('audit', ['log'], conn_id='pg_audit').build()\n",
+        "Warehouse.audit().build()\n",
     )
     assert set(tasks) == {"load_orders", "load_refunds", "load_log"}
     assert tasks["load_orders"].get("conn_id") == "pg_dw"

@@ -211,8 +211,11 @@ class Interpreter(Evaluator):
                 method = self.decorated(item)
                 if isinstance(method, FunctionValue):
                     cls.methods[item.name] = method
-                    if any(dotted(d) == "staticmethod" for d in item.decorator_list):
+                    kinds = {dotted(d) for d in item.decorator_list}
+                    if "staticmethod" in kinds:
                         cls.static.add(item.name)
+                    elif "classmethod" in kinds:
+                        cls.classwide.add(item.name)
             elif isinstance(item, (ast.Assign, ast.AnnAssign)) and item.value is not None:
                 value = self.eval(item.value)
                 targets = item.targets if isinstance(item, ast.Assign) else [item.target]
@@ -332,11 +335,15 @@ class Interpreter(Evaluator):
     def attribute_call(
         self, node: ast.Call, owner: Any, attr: str, args: list[Any], kwargs: dict[str, Any]
     ) -> Any:
-        if isinstance(owner, Instance) and attr in owner.cls.methods:
-            bound = args if attr in owner.cls.static else [owner, *args]
-            return self.inline(owner.cls.methods[attr], bound, kwargs, node)
-        if isinstance(owner, LocalClass) and attr in owner.methods:  # Builder.static(...)
-            return self.inline(owner.methods[attr], args, kwargs, node)
+        cls = owner.cls if isinstance(owner, Instance) else owner
+        if isinstance(cls, LocalClass) and attr in cls.methods:
+            if attr in cls.static:
+                first = []
+            elif attr in cls.classwide:
+                first = [cls]
+            else:  # Builder.method(obj, ...) passes the object itself
+                first = [owner] if owner is not cls else []
+            return self.inline(cls.methods[attr], [*first, *args], kwargs, node)
         if isinstance(owner, (TaskRef, GroupValue)) and attr in {"set_downstream", "set_upstream"}:
             for arg in args:
                 edges.shift(owner, arg, forward=attr == "set_downstream")

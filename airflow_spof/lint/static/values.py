@@ -204,6 +204,8 @@ class LocalClass:
     methods: dict[str, FunctionValue] = field(default_factory=dict)
     static: set[str] = field(default_factory=set)
     """Methods called without ``self`` (``@staticmethod``)."""
+    classwide: set[str] = field(default_factory=set)
+    """Methods called with the class for ``self`` (``@classmethod``)."""
     attributes: dict[str, Any] = field(default_factory=dict)
     """Class attributes set in its body."""
 
