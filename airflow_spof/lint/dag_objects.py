@@ -15,7 +15,7 @@ from typing import Any
 from airflow_spof.lint.model import Dag, Endpoint, Location, ReplicaSet, Task
 from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
 from airflow_spof.lint.static.paths import operator_paths
-from airflow_spof.lint.static.taskflow import analyze_body
+from airflow_spof.lint.static.taskflow import analyze_body, lambda_function
 
 _ATTRIBUTES = (
     "retries",
@@ -112,13 +112,10 @@ def _callable_body(task: Any, facts: Task) -> None:
         return
     facts.is_taskflow = type(task).__name__.endswith("DecoratedOperator")
     try:
-        source = textwrap.dedent(inspect.getsource(function))
-        node = next(
-            n
-            for n in ast.walk(ast.parse(source))
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-        )
-    except (OSError, TypeError, SyntaxError, StopIteration):
+        node = _definition(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return
+    if node is None:
         return
     scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
     body = analyze_body(node, scope)
@@ -127,6 +124,17 @@ def _callable_body(task: Any, facts: Task) -> None:
     facts.body_hosts = body.hosts
     facts.uses_replicas = facts.uses_replicas or body.uses_replicas
     facts.paths.extend(body.paths)
+
+
+def _definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function a callable's source defines; a lambda's source is the line holding it,
+    read only when that line holds no other lambda."""
+    nodes = list(ast.walk(ast.parse(source)))
+    for node in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return node
+    lambdas = [node for node in nodes if isinstance(node, ast.Lambda)]
+    return lambda_function(lambdas[0]) if len(lambdas) == 1 else None
 
 
 def _call_arguments(function: Any, task: Any) -> dict[str, Any]:

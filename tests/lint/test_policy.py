@@ -163,6 +163,7 @@ PARAMETERS = textwrap.dedent(
 
         load("pg_given")
         PythonOperator(task_id="export", python_callable=export)
+        PythonOperator(task_id="ping", python_callable=lambda: BaseHook.get_connection("pg_l"))
 
     pipeline()
     """
@@ -210,3 +211,4 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     assert "SPF101 task 'parameters.load'" in log and "'pg_given'" in log
     # and one a classic PythonOperator's callable opens
     assert "SPF101 task 'parameters.export'" in log and "'pg_classic'" in log
+    assert "SPF101 task 'parameters.ping'" in log and "'pg_l'" in log  # a lambda

@@ -898,3 +898,20 @@ with DAG("d", default_args=OK):
     }
     single = {f.task_id: f.message for f in found if f.code == "SPF101"}
     assert "'pg_dst'" in single["load"]
+
+
+def test_lambdas_given_as_callables_are_read(lint: Lint) -> None:
+    found = lint(
+        HEADER
+        + """
+from airflow.sdk import BaseHook
+from airflow.providers.standard.operators.python import PythonOperator
+with DAG("d", default_args=OK):
+    PythonOperator(task_id="fetch", python_callable=lambda: BaseHook.get_connection("pg_l"))
+    PythonOperator(task_id="quiet", python_callable=lambda **context: context["ds"])
+    make = lambda name: BashOperator(task_id=name, bash_command="curl http://10.1.1.1/x")
+    make("made")
+""",
+        codes=("SPF101", "SPF204"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {("SPF101", "fetch"), ("SPF204", "made")}

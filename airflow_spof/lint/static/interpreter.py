@@ -18,6 +18,7 @@ from airflow_spof.lint.static import builders as build
 from airflow_spof.lint.static.evaluator import Evaluator, dispatch_table, dotted
 from airflow_spof.lint.static.imports import ModuleLoader
 from airflow_spof.lint.static.locate import location
+from airflow_spof.lint.static.taskflow import lambda_function
 from airflow_spof.lint.static.values import (
     OPERATOR_SUFFIXES,
     BodyFacts,
@@ -79,6 +80,7 @@ class Interpreter(Evaluator):
         self.suffixes: dict[tuple[int, str], int] = {}
         """The last ``__n`` suffix given to each task id of each DAG."""
         self.inlined = 0
+        self.lambdas: dict[int, ast.FunctionDef] = {}
         self.max_inlined = max_inlined
 
     def run(self, tree: ast.Module) -> Module:
@@ -251,8 +253,21 @@ class Interpreter(Evaluator):
             setup_or_teardown = setup_or_teardown or first in {"setup", "teardown"}
         if setup_or_teardown:
             return TaskFactory(stmt, "python", {}, scope, self.path)
+        return self.function(stmt)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionValue:
+        """A plain function defined here, seeing the module and the enclosing functions."""
+        scope = self.frames[0]
         closure = {k: v for frame in self.frames[1:] for k, v in frame.items()}
-        return FunctionValue(stmt, {**scope, **closure} if closure else scope, self.path)
+        return FunctionValue(node, {**scope, **closure} if closure else scope, self.path)
+
+    def _eval_Lambda(self, node: ast.Lambda) -> FunctionValue:
+        """``lambda ...: expr`` as the function ``def <lambda>(...): return expr`` (one per
+        lambda, so what its body does is worked out once)."""
+        function = self.lambdas.get(id(node))
+        if function is None:
+            function = self.lambdas[id(node)] = lambda_function(node)
+        return self.function(function)
 
     # -- calls ------------------------------------------------------------------------------
     def _eval_BinOp(self, node: ast.BinOp) -> Any:

@@ -80,6 +80,13 @@ _CLIENT_CALLS = frozenset(
 _REPLICA_AWARE = frozenset({"ReplicatedHook", "FailoverHook"})
 
 
+def lambda_function(node: ast.Lambda) -> ast.FunctionDef:
+    """``lambda ...: expr`` as the function ``def <lambda>(...): return expr``."""
+    returned = ast.copy_location(ast.Return(value=node.body), node.body)
+    named = ast.FunctionDef(name="<lambda>", args=node.args, body=[returned], decorator_list=[])
+    return ast.copy_location(named, node)
+
+
 def analyze_body(
     node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any], bash: bool = False
 ) -> BodyFacts:
