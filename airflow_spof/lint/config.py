@@ -16,6 +16,8 @@ from typing import Any
 from airflow_spof.lint.model import Severity
 
 DEFAULT_DEFERRABLE_SENSORS = ("UpstreamAvailabilitySensor", "FreshnessSensor")
+DEFAULT_KUBERNETES_QUEUES = ("kubernetes",)
+"""``kubernetes_queue`` of Airflow's Celery/Local Kubernetes executors: a pod per task."""
 
 
 class ConfigError(ValueError):
@@ -32,6 +34,7 @@ class LintConfig:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     queues: dict[str, int] = field(default_factory=dict)
     default_queue: str = "default"
+    kubernetes_queues: list[str] = field(default_factory=lambda: list(DEFAULT_KUBERNETES_QUEUES))
     pools: dict[str, int] = field(default_factory=dict)
     ha_connections: list[str] = field(default_factory=list)
     shared_paths: list[str] = field(default_factory=list)
@@ -135,6 +138,7 @@ _KEYS = {
     "per-file-ignores",
     "queues",
     "default-queue",
+    "kubernetes-queues",
     "pools",
     "ha-connections",
     "shared-paths",
@@ -167,6 +171,9 @@ def from_mapping(table: Mapping[str, Any], root: Path, source: str = "config") -
     cfg.queues = _counts(_table(table, "queues", source), "queues", source)
     cfg.pools = _counts(_table(table, "pools", source), "pools", source)
     cfg.default_queue = str(table.get("default-queue", cfg.default_queue))
+    cfg.kubernetes_queues = _strings(
+        table.get("kubernetes-queues", cfg.kubernetes_queues), "kubernetes-queues", source
+    )
     cfg.ha_connections = _strings(table.get("ha-connections", []), "ha-connections", source)
     cfg.shared_paths = _strings(table.get("shared-paths", []), "shared-paths", source)
     cfg.exclude = _strings(table.get("exclude", []), "exclude", source)

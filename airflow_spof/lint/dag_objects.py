@@ -21,6 +21,7 @@ _ATTRIBUTES = (
     "retries",
     "execution_timeout",
     "queue",
+    "executor",
     "pool",
     "executor_config",
     "depends_on_past",

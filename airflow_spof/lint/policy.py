@@ -45,8 +45,30 @@ def policy_config(fileloc: str) -> LintConfig:
     explicit = conf.get("spof", "lint_config", fallback="") or ""
     key = explicit or str(Path(fileloc).parent)
     if key not in _config_cache:
-        _config_cache[key] = load_config(Path(explicit) if explicit else None, start=Path(key))
+        cfg = load_config(Path(explicit) if explicit else None, start=Path(key))
+        cfg.kubernetes_queues = [*cfg.kubernetes_queues, *_hybrid_executor_queues()]
+        _config_cache[key] = cfg
     return _config_cache[key]
+
+
+_HYBRID_EXECUTORS = {
+    "CeleryKubernetesExecutor": "celery_kubernetes_executor",
+    "LocalKubernetesExecutor": "local_kubernetes_executor",
+}
+"""Executor class -> the ``airflow.cfg`` section holding its ``kubernetes_queue``."""
+
+
+def _hybrid_executor_queues() -> list[str]:
+    """The ``kubernetes_queue`` of this deployment's Celery/Local Kubernetes executor: tasks
+    routed there get a pod each, wherever the cluster has room."""
+    from airflow.configuration import conf
+
+    executors = conf.get("core", "executor", fallback="") or ""
+    queues: list[str] = []
+    for executor, section in _HYBRID_EXECUTORS.items():
+        if executor in executors:
+            queues.append(conf.get(section, "kubernetes_queue", fallback="kubernetes"))
+    return queues
 
 
 def _facts(dag: Any, index: SourceIndex) -> Dag:

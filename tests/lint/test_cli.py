@@ -106,6 +106,36 @@ def test_pyproject_config(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["dags", "--ignore", "SPF401", "--format", "json"]) == 0
 
 
+def test_kubernetes_queues_config(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "dags" / "pods.py").write_text(
+        textwrap.dedent(
+            """
+            from datetime import timedelta
+            from airflow.sdk import DAG
+            from airflow.providers.standard.operators.bash import BashOperator
+
+            ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
+            with DAG("pods", default_args=ARGS, schedule=None):
+                BashOperator(task_id="a", bash_command="x", queue="kubernetes")
+                BashOperator(task_id="b", bash_command="x", queue="k8s_jobs")
+            """
+        )
+    )
+
+    def pinned() -> list[str]:
+        _, findings = _json(capsys, "dags/pods.py", "--select", "SPF201")
+        return [f["task_id"] for f in findings]
+
+    assert pinned() == ["b"]
+    (project / "pyproject.toml").write_text(
+        '[tool.airflow-spof.lint]\nkubernetes-queues = ["k8s_jobs"]\n'
+    )
+    assert pinned() == ["a"]
+    (project / "pyproject.toml").write_text('[tool.airflow-spof.lint]\nkubernetes-queues = "x"\n')
+    assert main(["dags"]) == 2
+    assert "'kubernetes-queues' must be a list of strings" in capsys.readouterr().err
+
+
 def test_bad_config_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "pyproject.toml").write_text('[tool.airflow-spof.lint]\nselct = ["SPF1"]\n')
     assert main(["dags"]) == 2

@@ -48,7 +48,7 @@ PROBE = textwrap.dedent(
 )
 
 
-def _load(tmp_path: Path, mode: str) -> dict:
+def _load(tmp_path: Path, mode: str, airflow_cfg: dict[str, str] | None = None) -> dict:
     home = tmp_path / f"home_{mode}"
     dags = tmp_path / "dags"
     home.mkdir()
@@ -62,6 +62,7 @@ def _load(tmp_path: Path, mode: str) -> dict:
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__SPOF__LINT_POLICY_MODE": mode,
+        **(airflow_cfg or {}),
     }
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(dags)],
@@ -123,12 +124,14 @@ def _line_of(text: str, marker: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), start=1) if marker in line)
 
 
-def _load_files(tmp_path: Path, mode: str, files: dict[str, str]) -> dict:
+def _load_files(
+    tmp_path: Path, mode: str, files: dict[str, str], airflow_cfg: dict[str, str] | None = None
+) -> dict:
     dags = tmp_path / "dags"
     dags.mkdir(exist_ok=True)
     for name, text in files.items():
         (dags / name).write_text(text)
-    return _load(tmp_path, mode)
+    return _load(tmp_path, mode, airflow_cfg)
 
 
 WAITING = textwrap.dedent(
@@ -212,3 +215,33 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # and one a classic PythonOperator's callable opens
     assert "SPF101 task 'parameters.export'" in log and "'pg_classic'" in log
     assert "SPF101 task 'parameters.ping'" in log and "'pg_l'" in log  # a lambda
+
+
+PODS = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+
+    ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
+    with DAG("pods", default_args=ARGS, schedule=None):
+        BashOperator(task_id="on_pods", bash_command="echo", queue="k8s_jobs")
+        BashOperator(task_id="on_box", bash_command="echo", queue="gpu_box")
+    """
+)
+
+
+def test_policy_knows_the_hybrid_executors_kubernetes_queue(tmp_path: Path) -> None:
+    """The deployment's own ``kubernetes_queue`` gets a pod per task: not a pinned queue."""
+    result = _load_files(
+        tmp_path,
+        "warn",
+        {"pods.py": PODS},
+        {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryKubernetesExecutor",
+            "AIRFLOW__CELERY_KUBERNETES_EXECUTOR__KUBERNETES_QUEUE": "k8s_jobs",
+        },
+    )
+    assert "pods" in result["dags"]
+    assert "SPF201 task 'pods.on_box'" in result["log"]
+    assert "task 'pods.on_pods'" not in result["log"]

@@ -132,6 +132,24 @@ with DAG("d", default_args=OK):
     assert "does not know" in found[0].message and "1 worker" in found[1].message
 
 
+def test_spf201_kubernetes_executors_give_each_task_a_pod(lint: Lint, tmp_path) -> None:
+    source = (
+        HEADER
+        + """
+with DAG("d", default_args=OK):
+    BashOperator(task_id="hybrid", bash_command="x", queue="kubernetes")
+    BashOperator(task_id="multi", bash_command="x", queue="gpu_box",
+                 executor="KubernetesExecutor")
+    BashOperator(task_id="celery", bash_command="x", queue="gpu_box", executor="CeleryExecutor")
+"""
+    )
+    found = lint(source, codes=("SPF201",), cfg=LintConfig(root=tmp_path))
+    assert [f.task_id for f in found] == ["celery"]
+    # a deployment without the hybrid executors says so; then "kubernetes" is a plain queue
+    found = lint(source, codes=("SPF201",), cfg=LintConfig(root=tmp_path, kubernetes_queues=[]))
+    assert sorted(f.task_id or "" for f in found) == ["celery", "hybrid"]
+
+
 def test_spf202_pinned_node_selector_affinity_and_node_name(lint: Lint) -> None:
     found = lint(
         HEADER

@@ -17,6 +17,8 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
     queue = task.get("queue")
     if not isinstance(queue, str) or isinstance(queue, PartialStr) or not queue:
         return
+    if queue in cfg.kubernetes_queues or _on_kubernetes_executor(task):
+        return  # a pod per task, placed by Kubernetes: no worker to lose
     workers = cfg.queues.get(queue)
     if workers is None:
         if queue == cfg.default_queue:
@@ -31,6 +33,12 @@ def _pinned_queue(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
             f"task '{task.task_id}' is pinned to queue '{queue}'{task.origin('queue')}, served by "
             f"{workers} worker(s): that worker is a single point of failure"
         )
+
+
+def _on_kubernetes_executor(task: Task) -> bool:
+    """``executor="KubernetesExecutor"`` (Airflow's multiple executors): queues do not route."""
+    executor = task.get("executor")
+    return isinstance(executor, str) and "KubernetesExecutor" in executor
 
 
 def _pinned_node(task: Task, dag: Dag, cfg: LintConfig) -> Iterable[str]:
@@ -71,7 +79,9 @@ PINNED_QUEUE = Rule(
         "With the Celery executor a queue is only as available as the workers consuming it. "
         "A queue that one worker serves (often a special box with a licence, a GPU or a "
         "firewall hole) turns that machine into a single point of failure for every task "
-        "routed to it; an unknown queue may have no worker at all and the task waits forever."
+        "routed to it; an unknown queue may have no worker at all and the task waits forever. "
+        "The Kubernetes executors' queue (`kubernetes-queues`, by default `kubernetes`) and "
+        "tasks run by a `KubernetesExecutor` get a pod each and are not reported."
     ),
     bad='BashOperator(task_id="score", queue="gpu-box-1", bash_command="score.sh")',
     good='BashOperator(task_id="score", queue="gpu", bash_command="score.sh")  # gpu = 3 workers',
