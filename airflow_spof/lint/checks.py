@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow_spof.lint.config import LintConfig
 from airflow_spof.lint.model import Finding, Location, Module
-from airflow_spof.lint.rules import RULES, Rule
+from airflow_spof.lint.rules import CALLS_UNFOLLOWED, RULES, Rule
 
 
 def make_finding(
@@ -31,6 +31,12 @@ def check_module(module: Module, cfg: LintConfig) -> list[Finding]:
     """Every enabled rule against every task and replica set of one module."""
     findings: list[Finding] = []
     add = findings.append
+    if module.unfollowed is not None and cfg.enabled(CALLS_UNFOLLOWED.code, module.path):
+        message = (
+            "the budget of followed calls of this file's own functions is spent: this call "
+            "and every later one were not followed, so tasks they create are not checked"
+        )
+        add(make_finding(CALLS_UNFOLLOWED, cfg, message, module.unfollowed))
     fallback = Location(module.path, 1, 1, 1, 1, (1,))
     pairs = [(dag, task, task.where or dag.where or fallback) for dag, task in module.tasks()]
     for rule in RULES:

@@ -203,6 +203,8 @@ class Module:
     path: str
     dags: list[Dag] = field(default_factory=list)
     replica_sets: list[ReplicaSet] = field(default_factory=list)
+    unfollowed: Location | None = None
+    """The first call of the file's own functions left unfollowed (its budget was spent)."""
 
     def tasks(self) -> Iterator[tuple[Dag, Task]]:
         for dag in self.dags:

@@ -10,7 +10,9 @@ import pytest
 
 from airflow_spof.lint.config import LintConfig
 from airflow_spof.lint.engine import lint_paths
-from airflow_spof.lint.model import Module
+from airflow_spof.lint.model import Module, Severity
+from airflow_spof.lint.rules import BY_CODE
+from airflow_spof.lint.static.interpreter import MAX_INLINED_CALLS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -514,6 +516,27 @@ def test_helpers_that_call_each_other_without_end_are_followed_only_so_far(
     tasks = set(result.modules[0].dags[0].tasks)
     assert "after" in tasks and "inner" in tasks
     assert any(f.code == "SPF401" and f.task_id == "after" for f in result.findings)
+    # ...and says where it stopped: the quiet rest of the file is not a clean bill
+    (unfollowed,) = [f for f in result.findings if f.code == "SPF002"]
+    lines = (tmp_path / "deep.py").read_text().splitlines()
+    assert lines[unfollowed.where.line - 1].strip() in {f"h{i}()" for i in range(1, 6)}
+    assert unfollowed.severity is Severity.INFO and "not checked" in unfollowed.message
+    assert f"{MAX_INLINED_CALLS:,} calls" in BY_CODE["SPF002"].rationale
+
+
+def test_a_file_within_the_call_budget_is_not_reported_as_unfollowed(tmp_path: Path) -> None:
+    (tmp_path / "factory.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.bash import BashOperator\n"
+        "def step(i, j):\n    return BashOperator(task_id=f's{i}_{j}', bash_command='x')\n"
+        "with DAG('wide'):\n"
+        "    for i in range(60):\n"
+        "        for j in range(33):\n"
+        "            step(i, j)\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    assert len(result.modules[0].dags[0].tasks) == 60 * 33
+    assert not [f for f in result.findings if f.code == "SPF002"]
 
 
 def test_classes_named_like_operators_are_operators_only_by_descent(tmp_path: Path) -> None:

@@ -31,10 +31,36 @@ SYNTAX_ERROR = Rule(
     scope="file",
 )
 
+CALLS_UNFOLLOWED = Rule(
+    code="SPF002",
+    name="calls-unfollowed",
+    severity=Severity.INFO,
+    summary="A file calls its own functions so often that the linter stopped following them.",
+    rationale=(
+        "The linter follows calls of a file's own functions (DAG factories, helpers that "
+        "make tasks) to find the tasks they create, up to 2,000 calls per file, so that "
+        "helpers calling helpers in loops cannot make a run last hours. Calls past that "
+        "budget are not followed and the tasks they would create are not checked. This "
+        "finding marks the first of them, so that a quiet report on such a file is not "
+        "mistaken for a clean one."
+    ),
+    bad=(
+        "def table(name):\n    return SQLExecuteQueryOperator(task_id=name, sql=f'...{name}')\n"
+        "for name in FIVE_THOUSAND_TABLES:\n    table(name)"
+    ),
+    good="for name in FIVE_THOUSAND_TABLES:\n    SQLExecuteQueryOperator(task_id=name, sql=...)",
+    fix=(
+        "In a DAG file, make the tasks in the loop itself or split the file; for library "
+        "code in the scanned tree, list its folder under `exclude`."
+    ),
+    scope="file",
+)
+
 RULES: tuple[Rule, ...] = tuple(
     sorted(
         (
             SYNTAX_ERROR,
+            CALLS_UNFOLLOWED,
             SINGLE_CONNECTION,
             SHARED_ENDPOINT,
             SINGLE_REGION,

@@ -434,7 +434,11 @@ class Interpreter(Evaluator):
         self, function: FunctionValue, args: list[Any], kwargs: dict[str, Any], node: ast.AST
     ) -> Any:
         """Run a plain function's body with its arguments bound (task factories)."""
-        if len(self.return_stack) >= _MAX_DEPTH or self.inlined >= self.max_inlined:
+        if len(self.return_stack) >= _MAX_DEPTH:
+            return UNKNOWN
+        if self.inlined >= self.max_inlined:
+            if self.module.unfollowed is None:
+                self.module.unfollowed = self.locate(node)
             return UNKNOWN
         self.inlined += 1
         saved, saved_call = self.frames, self.enter(function.path, node)
