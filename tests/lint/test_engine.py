@@ -601,3 +601,42 @@ def test_dags_built_by_classes_are_followed(tmp_path: Path) -> None:
     assert tasks["load_orders"].get("sql") == "SELECT * FROM orders"
     assert tasks["load_refunds"].get("retries") == 0
     assert tasks["load_log"].dag_id == "audit"
+
+
+def test_assets_are_dags_of_one_task(tmp_path: Path) -> None:
+    """Airflow 3's ``@asset``: a DAG named after the asset (or ``dag_id``) whose one task
+    runs the function, or the ``@task`` stacked under it. Dagster's ``@asset`` is not."""
+    source = (
+        "from airflow.sdk import Asset, asset, task\n"
+        "from airflow.providers.postgres.hooks.postgres import PostgresHook\n"
+        "@asset(schedule='@daily')\n"
+        "def raw_orders():\n"
+        "    PostgresHook(postgres_conn_id='pg_orders').get_records('select 1')\n"
+        "@asset(schedule=raw_orders, name='orders_clean', dag_id='clean')\n"
+        "@task(retries=3)\n"
+        "def clean_orders(raw_orders):\n"
+        "    return 1\n"
+        "@asset(schedule=None, name='orders_report')\n"
+        "def report():\n"
+        "    pass\n"
+        "@asset.multi(schedule=None, outlets=[Asset('a'), Asset('b')])\n"
+        "def split():\n"
+        "    pass\n"
+    )
+    (tmp_path / "assets.py").write_text(source)
+    (tmp_path / "dagster_assets.py").write_text(
+        "from dagster import asset\n@asset\ndef elsewhere():\n    pass\n"
+    )
+    result = lint_paths([str(tmp_path)], LintConfig(root=tmp_path))
+    dags = {d.dag_id: list(d.tasks) for m in result.modules for d in m.dags}
+    assert dags == {
+        "raw_orders": ["raw_orders"],
+        "clean": ["clean_orders"],
+        "orders_report": ["report"],
+        "split": ["split"],
+    }
+    found = _by_task(result, "assets.py")
+    assert {"SPF101", "SPF302", "SPF401"} <= found["raw_orders"]
+    assert "SPF401" not in found["clean_orders"]  # retries=3 from the @task below
+    raw = next(f for f in result.findings if f.task_id == "raw_orders" and f.code == "SPF101")
+    assert "'pg_orders'" in raw.message and raw.where.line == 3  # the @asset line

@@ -245,3 +245,23 @@ def test_policy_knows_the_hybrid_executors_kubernetes_queue(tmp_path: Path) -> N
     assert "pods" in result["dags"]
     assert "SPF201 task 'pods.on_box'" in result["log"]
     assert "task 'pods.on_pods'" not in result["log"]
+
+
+ASSETS = textwrap.dedent(
+    """
+    from airflow.sdk import BaseHook, asset
+
+    @asset(schedule=None)
+    def raw_orders():
+        BaseHook.get_connection("pg_orders")
+    """
+)
+
+
+def test_policy_reads_asset_functions(tmp_path: Path) -> None:
+    """An ``@asset`` is a DAG of one task running the function: its connection counts."""
+    result = _load_files(tmp_path, "warn", {"assets.py": ASSETS})
+    assert "raw_orders" in result["dags"]
+    line = _line_of(ASSETS, "@asset")
+    flagged = f"task 'raw_orders.raw_orders' ({tmp_path / 'dags' / 'assets.py'}:{line})"
+    assert f"SPF101 {flagged}" in result["log"] and "'pg_orders'" in result["log"]

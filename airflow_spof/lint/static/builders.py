@@ -231,9 +231,10 @@ def _callable_body(
 
 
 def call_taskflow(
-    it: Interpreter, factory: TaskFactory, node: ast.Call, args: list[Any], kwargs: dict[str, Any]
+    it: Interpreter, factory: TaskFactory, node: ast.AST, args: list[Any], kwargs: dict[str, Any]
 ) -> TaskRef:
-    """Calling a ``@task`` function creates a task; XComArg arguments become edges."""
+    """Calling a ``@task`` function creates a task; XComArg arguments become edges. ``node``
+    is the call (or the ``def`` of an ``@asset``, which Airflow calls itself)."""
     body = it.bodies.get(id(factory.node))
     if body is None:
         bash = factory.kind == "bash"
@@ -280,6 +281,29 @@ def call_taskflow(
     if body.returns_paths:
         it.returned_paths[(dag.dag.dag_id, task.key)] = list(body.returns_paths)
     return ref
+
+
+def materialize_asset(
+    it: Interpreter,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    kwargs: dict[str, Any],
+    multi: bool,
+    below: Any,
+) -> None:
+    """``@asset`` / ``@asset.multi``: Airflow makes a DAG (named after the asset, or
+    ``dag_id``) with one task running the function, or the ``@task`` stacked below."""
+    name = kwargs.get("dag_id") or (None if multi else kwargs.get("name")) or node.name
+    dag = make_dag(it, node, [], {}, name=name, first=node.decorator_list[0])
+    factory = (
+        below
+        if isinstance(below, TaskFactory)
+        else TaskFactory(node, "python", {}, it.frames[0], it.path)
+    )
+    it.dag_stack.append(dag)
+    try:
+        call_taskflow(it, factory, node, [], {})
+    finally:
+        it.dag_stack.pop()
 
 
 def call_dag_factory(

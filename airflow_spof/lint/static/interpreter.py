@@ -231,15 +231,26 @@ class Interpreter(Evaluator):
 
     _exec_AsyncFunctionDef = _exec_FunctionDef
 
-    def decorated(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+    def decorated(
+        self,
+        stmt: ast.FunctionDef | ast.AsyncFunctionDef,
+        decorators: list[ast.expr] | None = None,
+    ) -> Any:
+        """The value a ``def`` binds, given its decorators (by default all of them)."""
         scope = self.frames[0]
         setup_or_teardown = False
-        for decorator in stmt.decorator_list:
+        decorators = stmt.decorator_list if decorators is None else decorators
+        for index, decorator in enumerate(decorators):
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             kwargs = self.known_keywords(decorator) if isinstance(decorator, ast.Call) else {}
             parts = dotted(target).split(".")
             head = self.lookup(parts[0])
             first = head.name if isinstance(head, Imported) else parts[0]
+            from_airflow = isinstance(head, Imported) and head.module.startswith("airflow")
+            if first == "asset" and from_airflow:
+                below = self.decorated(stmt, decorators[index + 1 :])
+                build.materialize_asset(self, stmt, kwargs, parts[-1] == "multi", below)
+                return UNKNOWN
             if first == "dag" or parts[-1] == "dag":
                 factory = DagFactory(stmt, kwargs, scope, self.path)
                 self.dag_factories.append(factory)
