@@ -873,6 +873,32 @@ with DAG("d", default_args=OK):
     assert "'10.0.0.7'" in next(f.message for f in found if f.code == "SPF204")
 
 
+def test_expand_kwargs_maps_runs_not_the_first_parameter(lint: Lint) -> None:
+    """``.expand_kwargs(...)`` gives each mapped run its keyword arguments: a literal list of
+    dicts is checked like ``.expand``'s lists, and it never fills the first parameter."""
+    found = lint(
+        HEADER
+        + """
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+with DAG("d", default_args=OK):
+    @task
+    def runs():
+        return [{"table": "a"}]
+
+    @task
+    def load(conn_id, table=None):
+        PostgresHook(postgres_conn_id=conn_id).run(f"COPY {table}")
+
+    load.partial(conn_id="pg_z").expand_kwargs(runs())
+    BashOperator.partial(task_id="k").expand_kwargs(
+        [{"bash_command": "curl http://10.0.0.8/x"}, {"bash_command": "echo hi"}])
+""",
+        codes=("SPF101", "SPF204"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {("SPF101", "load"), ("SPF204", "k")}
+    assert "'pg_z'" in found[0].message and "'10.0.0.8'" in found[1].message
+
+
 def test_python_operator_callables_are_read_like_taskflow_bodies(lint: Lint) -> None:
     """Airflow 2's PythonOperator: what its callable connects to, reads and writes is the
     task's, as for a ``@task`` body (with ``op_kwargs`` filling its parameters)."""

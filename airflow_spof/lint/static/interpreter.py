@@ -385,21 +385,19 @@ class Interpreter(Evaluator):
             if attr == "partial":
                 return PartialValue(owner, kwargs, node)
             if attr in {"expand", "expand_kwargs"}:
-                return build.call_taskflow(self, owner, node, args, kwargs)
+                return self.expand_taskflow(owner, node, {}, attr, args, kwargs)
         if isinstance(owner, PartialValue) and attr in {"expand", "expand_kwargs"}:
             if isinstance(owner.target, GroupFactory):
                 return self.group_factory_call(
                     owner.target, node, attr, args, owner.kwargs | kwargs
                 )
             if isinstance(owner.target, TaskFactory):
-                return build.call_taskflow(
-                    self, owner.target, node, args, {**owner.kwargs, **kwargs}
-                )
+                return self.expand_taskflow(owner.target, node, owner.kwargs, attr, args, kwargs)
             complete = not isinstance(owner.kwargs, OpenDict)
             sensor = "Sensor" in owner.target
             # Literal lists mapped over are checked like the rest (each element is one run's
             # value); an XComArg or an unknown list adds nothing.
-            mapped = {k: v for k, v in kwargs.items() if attr == "expand" and type(v) is list}
+            mapped = _mapped(attr, args, kwargs)
             arguments = {**owner.kwargs, **mapped} if mapped else owner.kwargs
             ref = build.make_task(self, node, owner.target, sensor, arguments, complete)
             for upstream in edges.task_refs_in([args, kwargs]):
@@ -410,6 +408,24 @@ class Interpreter(Evaluator):
             if klass.endswith(OPERATOR_SUFFIXES):
                 return PartialValue(klass, kwargs, node)
         return NotImplemented
+
+    def expand_taskflow(
+        self,
+        factory: TaskFactory,
+        node: ast.Call,
+        fixed: dict[str, Any],
+        attr: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+    ) -> TaskRef:
+        """A mapped ``@task``: ``.partial(**fixed)`` and the mapped values, by parameter (an
+        XComArg mapped over is an edge)."""
+        if attr == "expand":
+            return build.call_taskflow(self, factory, node, args, {**fixed, **kwargs})
+        ref = build.call_taskflow(self, factory, node, [], {**fixed, **_mapped(attr, args, {})})
+        for upstream in edges.task_refs_in(args):
+            edges.link(upstream, ref)
+        return ref
 
     def group_factory_call(
         self,
@@ -501,3 +517,18 @@ class Interpreter(Evaluator):
 
 
 Interpreter._execs = dispatch_table(Interpreter, "_exec_")
+
+
+def _mapped(attr: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, list[Any]]:
+    """The literal values mapped over, by argument: ``.expand(x=[...])`` as given,
+    ``.expand_kwargs([{...}, ...])`` gathered key by key. XComArgs and unknowns give none."""
+    if attr == "expand":
+        return {k: v for k, v in kwargs.items() if type(v) is list}
+    runs = args[0] if len(args) == 1 and type(args[0]) is list else []
+    mapped: dict[str, list[Any]] = {}
+    for run in runs:
+        if not isinstance(run, dict) or isinstance(run, OpenDict):
+            return {}
+        for key, value in run.items():
+            mapped.setdefault(str(key), []).append(value)
+    return mapped
