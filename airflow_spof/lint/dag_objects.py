@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -84,9 +85,28 @@ def _is_sensor(task: Any) -> bool:
     return any(cls.__name__ == "BaseSensorOperator" for cls in type(task).__mro__)
 
 
+def _arguments(task: Any) -> Iterator[tuple[str, Any]]:
+    """An operator's attributes; a mapped one's also its ``.partial()`` arguments and the
+    literal lists it maps over (each element one run's value, as the static engine reads
+    ``.expand()`` and ``.expand_kwargs()``)."""
+    yield from vars(task).items()
+    partial = getattr(task, "partial_kwargs", None)
+    if isinstance(partial, dict):
+        yield from partial.items()
+    mapped = getattr(getattr(task, "expand_input", None), "value", None)
+    if isinstance(mapped, dict):  # .expand(x=[...])
+        yield from ((k, v) for k, v in mapped.items() if type(v) is list)
+    elif type(mapped) is list and all(isinstance(run, dict) for run in mapped):
+        gathered: dict[str, list[Any]] = {}
+        for run in mapped:  # .expand_kwargs([{...}, ...])
+            for key, value in run.items():
+                gathered.setdefault(str(key), []).append(value)
+        yield from gathered.items()
+
+
 def _kwargs(task: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for key, value in vars(task).items():
+    for key, value in _arguments(task):
         if key.startswith("_"):
             continue
         replica_valued = type(value).__name__ == "Replicas" or (

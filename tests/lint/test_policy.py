@@ -171,6 +171,21 @@ PARAMETERS = textwrap.dedent(
     pipeline()
     """
 )
+MAPPED = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import DAG
+    from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+    from airflow.providers.standard.operators.bash import BashOperator
+
+    ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
+    with DAG("mapped", default_args=ARGS, schedule=None):
+        SQLExecuteQueryOperator.partial(task_id="vacuum", conn_id="pg_dw").expand(
+            sql=["VACUUM a", "VACUUM b"])
+        BashOperator.partial(task_id="fetch").expand_kwargs(
+            [{"bash_command": "curl http://10.0.0.8/x"}, {"bash_command": "echo"}])
+    """
+)
 CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
 TASKFLOW_FILES = {
     "taskflow_suppressed.py": TASKFLOW_SUPPRESSED,
@@ -192,7 +207,13 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     result = _load_files(
         tmp_path,
         "warn",
-        {**CLASSIC_FILES, **TASKFLOW_FILES, "waiting.py": WAITING, "parameters.py": PARAMETERS},
+        {
+            **CLASSIC_FILES,
+            **TASKFLOW_FILES,
+            "waiting.py": WAITING,
+            "parameters.py": PARAMETERS,
+            "mapped.py": MAPPED,
+        },
     )
     assert result["errors"] == {}
     log, dags = result["log"], tmp_path / "dags"
@@ -215,6 +236,9 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # and one a classic PythonOperator's callable opens
     assert "SPF101 task 'parameters.export'" in log and "'pg_classic'" in log
     assert "SPF101 task 'parameters.ping'" in log and "'pg_l'" in log  # a lambda
+    # mapped operators: what .partial() fixes and the literal values mapped over
+    assert "SPF101 task 'mapped.vacuum'" in log and "'pg_dw'" in log
+    assert "SPF204 task 'mapped.fetch'" in log and "'10.0.0.8'" in log
 
 
 PODS = textwrap.dedent(
