@@ -7,6 +7,7 @@ the static engine judge a DAG by exactly the same rules.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 from collections.abc import Iterator
@@ -129,6 +130,10 @@ def _kwargs(task: Any) -> dict[str, Any]:
 def _callable_body(task: Any, facts: Task) -> None:
     """What a ``@task`` function or a ``python_callable`` does: the task's own doing."""
     function = getattr(task, "python_callable", None)
+    given: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+    if isinstance(function, functools.partial):
+        given = (function.args, function.keywords)
+        function = function.func
     if not inspect.isfunction(function):
         return
     facts.is_taskflow = type(task).__name__.endswith("DecoratedOperator")
@@ -140,7 +145,8 @@ def _callable_body(task: Any, facts: Task) -> None:
         return
     scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
     body = analyze_body(node, scope)
-    facts.body_conn_ids = [*body.conn_ids, *body.conn_ids_given(_call_arguments(function, task))]
+    arguments = _call_arguments(function, task, *given)
+    facts.body_conn_ids = [*body.conn_ids, *body.conn_ids_given(arguments)]
     facts.body_reads_external = body.reads_external
     facts.body_hosts = body.hosts
     facts.uses_replicas = facts.uses_replicas or body.uses_replicas
@@ -158,9 +164,13 @@ def _definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     return lambda_function(lambdas[0]) if len(lambdas) == 1 else None
 
 
-def _call_arguments(function: Any, task: Any) -> dict[str, Any]:
-    """What the DAG passed to the decorated function, by parameter (XComArgs stay objects)."""
-    args, kwargs = getattr(task, "op_args", ()) or (), getattr(task, "op_kwargs", {}) or {}
+def _call_arguments(
+    function: Any, task: Any, given_args: tuple[Any, ...], given_kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """What the DAG passed to the function, by parameter (XComArgs stay objects): through
+    ``functools.partial`` (``given_*``), then ``op_args``/``op_kwargs``."""
+    args = [*given_args, *(getattr(task, "op_args", ()) or ())]
+    kwargs = {**given_kwargs, **(getattr(task, "op_kwargs", {}) or {})}
     try:
         return dict(inspect.signature(function).bind_partial(*args, **kwargs).arguments)
     except (TypeError, ValueError):

@@ -150,12 +150,16 @@ WAITING = textwrap.dedent(
 )
 PARAMETERS = textwrap.dedent(
     """
+    import functools
     from datetime import timedelta
     from airflow.sdk import BaseHook, dag, task
     from airflow.providers.standard.operators.python import PythonOperator
 
     def export() -> None:
         BaseHook.get_connection("pg_classic")
+
+    def copy(conn_id: str, table: str) -> None:
+        BaseHook.get_connection(conn_id)
 
     @dag(dag_id="parameters", schedule=None,
          default_args={"retries": 2, "execution_timeout": timedelta(minutes=5)})
@@ -167,6 +171,8 @@ PARAMETERS = textwrap.dedent(
         load("pg_given")
         PythonOperator(task_id="export", python_callable=export)
         PythonOperator(task_id="ping", python_callable=lambda: BaseHook.get_connection("pg_l"))
+        PythonOperator(task_id="copy", python_callable=functools.partial(copy, "pg_partial"),
+                       op_args=["t"])
 
     pipeline()
     """
@@ -236,6 +242,7 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # and one a classic PythonOperator's callable opens
     assert "SPF101 task 'parameters.export'" in log and "'pg_classic'" in log
     assert "SPF101 task 'parameters.ping'" in log and "'pg_l'" in log  # a lambda
+    assert "SPF101 task 'parameters.copy'" in log and "'pg_partial'" in log  # functools.partial
     # mapped operators: what .partial() fixes and the literal values mapped over
     assert "SPF101 task 'mapped.vacuum'" in log and "'pg_dw'" in log
     assert "SPF204 task 'mapped.fetch'" in log and "'10.0.0.8'" in log

@@ -944,6 +944,40 @@ with DAG("d", default_args=OK):
     assert "'pg_dst'" in single["load"]
 
 
+def test_functools_partial_callables_and_factories_are_read(lint: Lint) -> None:
+    """``python_callable=partial(f, "pg_x")``: f's body with the arguments partial gives;
+    a factory bound with partial and called later still makes its tasks."""
+    found = lint(
+        HEADER
+        + """
+import functools
+from functools import partial
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+def export(conn_id, table):
+    PostgresHook(postgres_conn_id=conn_id).get_records(f"SELECT * FROM {table}")
+
+def step(prefix, name):
+    return BashOperator(task_id=f"{prefix}_{name}", bash_command="curl http://10.0.0.9/")
+
+with DAG("d", default_args=OK):
+    PythonOperator(task_id="a", python_callable=partial(export, "pg_a", "t"))
+    PythonOperator(task_id="b", python_callable=functools.partial(export, conn_id="pg_b"))
+    make = partial(step, "nightly")
+    make("sync")
+""",
+        codes=("SPF101", "SPF204"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {
+        ("SPF101", "a"),
+        ("SPF101", "b"),
+        ("SPF204", "nightly_sync"),
+    }
+    single = {f.task_id: f.message for f in found if f.code == "SPF101"}
+    assert "'pg_a'" in single["a"] and "'pg_b'" in single["b"]
+
+
 def test_lambdas_given_as_callables_are_read(lint: Lint) -> None:
     found = lint(
         HEADER

@@ -13,6 +13,7 @@ from airflow_spof.lint.static.paths import operator_paths
 from airflow_spof.lint.static.taskflow import analyze_body
 from airflow_spof.lint.static.values import (
     BodyFacts,
+    BoundFunction,
     DagFactory,
     DagValue,
     FunctionValue,
@@ -215,7 +216,12 @@ def _callable_body(
     it: Interpreter, function: Any, explicit: dict[str, Any]
 ) -> tuple[BodyFacts | None, list[str]]:
     """What a ``python_callable`` defined in the scanned tree does (as a ``@task`` body),
-    and the connection ids ``op_args``/``op_kwargs`` pass to its parameters."""
+    and the connection ids ``functools.partial`` and ``op_args``/``op_kwargs`` pass to its
+    parameters."""
+    given_args: list[Any] = []
+    given_kwargs: dict[str, Any] = {}
+    if isinstance(function, BoundFunction):
+        function, given_args, given_kwargs = function.function, function.args, function.kwargs
     if not isinstance(function, FunctionValue):
         return None, []
     body = it.bodies.get(id(function.node))
@@ -224,8 +230,8 @@ def _callable_body(
     args, kwargs = explicit.get("op_args"), explicit.get("op_kwargs")
     bound = it.bind_params(
         function.node,
-        list(args) if isinstance(args, (list, tuple)) else [],
-        kwargs if isinstance(kwargs, dict) else {},
+        [*given_args, *(args if isinstance(args, (list, tuple)) else [])],
+        {**given_kwargs, **(kwargs if isinstance(kwargs, dict) else {})},
     )
     return body, body.conn_ids_given(bound)
 

@@ -22,6 +22,7 @@ from airflow_spof.lint.static.taskflow import lambda_function
 from airflow_spof.lint.static.values import (
     OPERATOR_SUFFIXES,
     BodyFacts,
+    BoundFunction,
     DagFactory,
     DagValue,
     FunctionValue,
@@ -315,6 +316,9 @@ class Interpreter(Evaluator):
                 return build.call_group_factory(self, callee, args, kwargs, node)
             if isinstance(callee, FunctionValue):
                 return self.inline(callee, args, kwargs, node)
+            if isinstance(callee, BoundFunction):
+                given = [*callee.args, *args]
+                return self.inline(callee.function, given, {**callee.kwargs, **kwargs}, node)
             if isinstance(callee, OperatorClass):
                 return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
             if isinstance(callee, LocalClass) and "task_id" not in kwargs:
@@ -340,6 +344,8 @@ class Interpreter(Evaluator):
             return None
         if short == "Label":
             return LabelValue(None)
+        if short == "partial" and args and isinstance(args[0], FunctionValue):  # functools
+            return BoundFunction(args[0], args[1:], kwargs)
         if short == "XComArg":  # XComArg(task): that task's output
             return args[0] if args and isinstance(args[0], TaskRef) else UNKNOWN
         if short == "Replicas":

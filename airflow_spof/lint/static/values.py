@@ -118,6 +118,16 @@ class FunctionValue:
 
 
 @dataclass(eq=False, repr=False)
+class BoundFunction:
+    """``functools.partial(function, *args, **kwargs)``: a plain function with some of its
+    arguments given (a ``python_callable``, or a factory called later)."""
+
+    function: FunctionValue
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False, repr=False)
 class TaskFactory:
     """A ``@task``-decorated function: calling it creates a task."""
 
