@@ -18,6 +18,7 @@ from airflow_spof.lint.model import Dag, Endpoint, Location, ReplicaSet, Task
 from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
 from airflow_spof.lint.static.paths import operator_paths
 from airflow_spof.lint.static.taskflow import analyze_body, lambda_function
+from airflow_spof.lint.static.values import BodyFacts
 
 _ATTRIBUTES = (
     "retries",
@@ -128,29 +129,51 @@ def _kwargs(task: Any) -> dict[str, Any]:
 
 
 def _callable_body(task: Any, facts: Task) -> None:
-    """What a ``@task`` function or a ``python_callable`` does: the task's own doing."""
+    """What a ``@task`` function, a ``python_callable`` or a custom operator's ``execute``
+    does: the task's own doing."""
     function = getattr(task, "python_callable", None)
     given: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
     if isinstance(function, functools.partial):
         given = (function.args, function.keywords)
         function = function.func
-    if not inspect.isfunction(function):
-        return
-    facts.is_taskflow = type(task).__name__.endswith("DecoratedOperator")
-    try:
-        node = _definition(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
-        return
-    if node is None:
-        return
-    scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
-    body = analyze_body(node, scope)
-    arguments = _call_arguments(function, task, *given)
-    facts.body_conn_ids = [*body.conn_ids, *body.conn_ids_given(arguments)]
+    if inspect.isfunction(function):
+        facts.is_taskflow = type(task).__name__.endswith("DecoratedOperator")
+        body = _read(function, method=False)
+        if body is None:
+            return
+        held = body.conn_ids_given(_call_arguments(function, task, *given))
+    else:
+        execute = _own_execute(task)
+        body = _read(execute, method=True) if execute is not None else None
+        if body is None:
+            return
+        # the raw attribute: a property is not run (it may open the very connection)
+        held = body.conn_ids_held(lambda name: inspect.getattr_static(task, name, None))
+    facts.body_conn_ids = [*body.conn_ids, *held]
     facts.body_reads_external = body.reads_external
     facts.body_hosts = body.hosts
     facts.uses_replicas = facts.uses_replicas or body.uses_replicas
     facts.paths.extend(body.paths)
+
+
+def _own_execute(task: Any) -> Any:
+    """``execute`` of an operator class the DAG's authors wrote (not Airflow's, not ours)."""
+    execute = getattr(type(task), "execute", None)
+    module = str(getattr(execute, "__module__", "") or "")
+    if not inspect.isfunction(execute) or module.split(".")[0] in {"airflow", "airflow_spof"}:
+        return None
+    return execute
+
+
+def _read(function: Any, method: bool) -> BodyFacts | None:
+    try:
+        node = _definition(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    if node is None:
+        return None
+    scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
+    return analyze_body(node, scope, method=method)
 
 
 def _definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

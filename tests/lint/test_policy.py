@@ -192,6 +192,24 @@ MAPPED = textwrap.dedent(
             [{"bash_command": "curl http://10.0.0.8/x"}, {"bash_command": "echo"}])
     """
 )
+CUSTOM = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow.sdk import DAG, BaseHook, BaseOperator
+
+    class ExportOperator(BaseOperator):
+        def __init__(self, source="pg_custom", **kwargs):
+            super().__init__(**kwargs)
+            self.source = source
+
+        def execute(self, context):
+            BaseHook.get_connection(self.source)
+
+    ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
+    with DAG("custom", default_args=ARGS, schedule=None):
+        ExportOperator(task_id="export")
+    """
+)
 CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
 TASKFLOW_FILES = {
     "taskflow_suppressed.py": TASKFLOW_SUPPRESSED,
@@ -219,6 +237,7 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
             "waiting.py": WAITING,
             "parameters.py": PARAMETERS,
             "mapped.py": MAPPED,
+            "custom.py": CUSTOM,
         },
     )
     assert result["errors"] == {}
@@ -246,6 +265,8 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # mapped operators: what .partial() fixes and the literal values mapped over
     assert "SPF101 task 'mapped.vacuum'" in log and "'pg_dw'" in log
     assert "SPF204 task 'mapped.fetch'" in log and "'10.0.0.8'" in log
+    # a custom operator's execute, with the object's own connection id
+    assert "SPF101 task 'custom.export'" in log and "'pg_custom'" in log
 
 
 PODS = textwrap.dedent(

@@ -978,6 +978,52 @@ with DAG("d", default_args=OK):
     assert "'pg_a'" in single["a"] and "'pg_b'" in single["b"]
 
 
+def test_custom_operators_execute_is_read_with_each_tasks_attributes(lint: Lint) -> None:
+    """A custom operator's ``execute`` is the task's own doing: ``self.conn_id`` is what
+    ``__init__`` set from that task's arguments (or the default), or a class attribute."""
+    found = lint(
+        HEADER
+        + """
+from airflow.sdk import BaseOperator
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+class ExportOperator(BaseOperator):
+    def __init__(self, table, conn_id="warehouse", **kwargs):
+        super().__init__(**kwargs)
+        self.table, self.conn_id = table, conn_id
+
+    def execute(self, context):
+        PostgresHook(postgres_conn_id=self.conn_id).get_records(f"SELECT * FROM {self.table}")
+
+class AuditOperator(ExportOperator):
+    pass
+
+class PingOperator(BaseOperator):
+    target = "pg_ping"
+
+    def execute(self, context):
+        PostgresHook.get_connection(self.target)
+
+class NoteOperator(BaseOperator):
+    def execute(self, context):
+        print("done")
+
+with DAG("d", default_args=OK):
+    ExportOperator(task_id="orders", table="orders")
+    ExportOperator(task_id="users", table="users", conn_id="pg_replica")
+    AuditOperator(task_id="audit", table="log", conn_id="pg_audit")
+    PingOperator(task_id="ping")
+    NoteOperator(task_id="note")
+""",
+        codes=("SPF101", "SPF302"),
+    )
+    single = {f.task_id: f.message for f in found if f.code == "SPF101"}
+    assert set(single) == {"orders", "users", "audit", "ping"}
+    assert "'warehouse'" in single["orders"] and "'pg_replica'" in single["users"]
+    assert "'pg_audit'" in single["audit"] and "'pg_ping'" in single["ping"]
+    assert {f.task_id for f in found if f.code == "SPF302"} == {"orders", "users", "audit", "ping"}
+
+
 def test_lambdas_given_as_callables_are_read(lint: Lint) -> None:
     found = lint(
         HEADER

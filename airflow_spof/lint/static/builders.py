@@ -19,6 +19,7 @@ from airflow_spof.lint.static.values import (
     FunctionValue,
     GroupFactory,
     GroupValue,
+    LocalClass,
     OpenDict,
     SiteFacts,
     TaskFactory,
@@ -177,7 +178,10 @@ def make_task(
     is_sensor: bool,
     kwargs: dict[str, Any],
     complete: bool,
+    local: LocalClass | None = None,
 ) -> TaskRef:
+    """A classic operator's task; ``local``: the operator's class, when the scanned tree
+    defines it (what its ``execute`` does is then the task's own doing)."""
     given_dag = kwargs.get("dag")
     dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
     group = _task_group(it, kwargs, dag)
@@ -188,6 +192,8 @@ def make_task(
     if site.paths is None:
         site.paths = operator_paths(operator, explicit)
         site.body, site.given = _callable_body(it, explicit.get("python_callable"), explicit)
+        if site.body is None and local is not None:
+            site.body, site.given = _execute_body(it, local, explicit, node)
     body = site.body
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
@@ -234,6 +240,24 @@ def _callable_body(
         {**given_kwargs, **(kwargs if isinstance(kwargs, dict) else {})},
     )
     return body, body.conn_ids_given(bound)
+
+
+def _execute_body(
+    it: Interpreter, cls: LocalClass, explicit: dict[str, Any], node: ast.Call
+) -> tuple[BodyFacts | None, list[str]]:
+    """What a custom operator's ``execute`` does, and the connection ids this task's object
+    holds where it reads them (``self.conn_id``: set by ``__init__`` from the arguments,
+    or its defaults). Operators take keyword arguments only."""
+    execute = cls.methods.get("execute")
+    if execute is None:
+        return None, []
+    body = it.bodies.get(id(execute.node))
+    if body is None:
+        body = it.bodies[id(execute.node)] = analyze_body(execute.node, execute.scope, method=True)
+    if not body.conn_attrs:
+        return body, []
+    instance = it.instantiate(cls, [], explicit, node)
+    return body, body.conn_ids_held(instance.attribute)
 
 
 def call_taskflow(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -193,10 +193,13 @@ class Interpreter(Evaluator):
         """An operator class descends from one: a class of the tree that is one, or a name
         from elsewhere (``BaseOperator``, ``models.BaseOperator``) that looks like one."""
         operator, sensor = False, "Sensor" in stmt.name
+        inherited: list[LocalClass] = []  # local operator bases, whose execute() it may keep
         for base in map(dotted, stmt.bases):
             value = self.lookup(base)
             if isinstance(value, OperatorClass):
                 operator, sensor = True, sensor or value.is_sensor
+                if value.local is not None:
+                    inherited.append(value.local)
             elif isinstance(value, LocalClass):
                 continue
             else:
@@ -204,11 +207,21 @@ class Interpreter(Evaluator):
                 if name.endswith(OPERATOR_SUFFIXES):
                     operator, sensor = True, sensor or "Sensor" in name
         name = stmt.name
-        self.frames[-1][name] = OperatorClass(name, sensor) if operator else self.local_class(stmt)
+        self.frames[-1][name] = (
+            OperatorClass(name, sensor, self.local_class(stmt, inherited))
+            if operator
+            else self.local_class(stmt)
+        )
 
-    def local_class(self, stmt: ast.ClassDef) -> LocalClass:
-        """A plain class: its methods (followed when called) and its class attributes."""
+    def local_class(self, stmt: ast.ClassDef, bases: Sequence[LocalClass] = ()) -> LocalClass:
+        """A class of the tree: its methods (followed when called) and class attributes,
+        over those of its ``bases`` (the first base's win, as in Python's lookup)."""
         cls = LocalClass(stmt.name)
+        for base in reversed(bases):
+            cls.methods.update(base.methods)
+            cls.static |= base.static
+            cls.classwide |= base.classwide
+            cls.attributes.update(base.attributes)
         for item in stmt.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 method = self.decorated(item)
@@ -320,7 +333,9 @@ class Interpreter(Evaluator):
                 given = [*callee.args, *args]
                 return self.inline(callee.function, given, {**callee.kwargs, **kwargs}, node)
             if isinstance(callee, OperatorClass):
-                return build.make_task(self, node, callee.name, callee.is_sensor, kwargs, complete)
+                return build.make_task(
+                    self, node, callee.name, callee.is_sensor, kwargs, complete, callee.local
+                )
             if isinstance(callee, LocalClass) and "task_id" not in kwargs:
                 return self.instantiate(callee, args, kwargs, node)
             # a plain class called with a task_id may wrap an operator: named_call decides

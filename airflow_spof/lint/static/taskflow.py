@@ -88,11 +88,17 @@ def lambda_function(node: ast.Lambda) -> ast.FunctionDef:
 
 
 def analyze_body(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, module_scope: dict[str, Any], bash: bool = False
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    module_scope: dict[str, Any],
+    bash: bool = False,
+    method: bool = False,
 ) -> BodyFacts:
     """Collect facts from one function body; parameters are treated as unknown. A ``bash``
-    body (``@task.bash``) returns the command it runs."""
+    body (``@task.bash``) returns the command it runs; in a ``method``, what the first
+    parameter (``self``) holds is recorded by attribute name."""
     params = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    positional = [*node.args.posonlyargs, *node.args.args]
+    owner = positional[0].arg if method and positional else None
     evaluator = Evaluator(module_scope)
     local: dict[str, Any] = {}
     evaluator.frames.append(local)
@@ -102,7 +108,7 @@ def analyze_body(
             evaluator.bind(stmt.targets[0], evaluator.eval(stmt.value))
     for inner in _calls_and_returns(node.body):
         if isinstance(inner, ast.Call):
-            _call(inner, evaluator, facts, params)
+            _call(inner, evaluator, facts, params, owner)
         elif isinstance(inner, ast.Return) and inner.value is not None:
             value = evaluator.eval(inner.value)
             if bash and isinstance(value, str):
@@ -112,7 +118,7 @@ def analyze_body(
                 facts.returns_paths.append(value)
                 if not any(p.path == value for p in facts.paths):
                     facts.paths.append(PathUse(value, "write"))
-    named = facts.conn_ids or facts.hosts or facts.conn_params
+    named = facts.conn_ids or facts.hosts or facts.conn_params or facts.conn_attrs
     facts.reads_external = facts.reads_external and bool(named)
     return facts
 
@@ -136,7 +142,9 @@ def _calls_and_returns(body: list[ast.stmt]) -> list[ast.Call | ast.Return]:
     return found
 
 
-def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
+def _call(
+    node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str], owner: str | None
+) -> None:
     name = dotted(node.func)
     # ``PostgresHook(...).get_records(...)``: a method of a call's result has no dotted name
     short = node.func.attr if isinstance(node.func, ast.Attribute) else name.rsplit(".", 1)[-1]
@@ -144,11 +152,11 @@ def _call(node: ast.Call, ev: Evaluator, facts: BodyFacts, params: set[str]) -> 
         facts.uses_replicas = True
     for keyword in node.keywords:
         if keyword.arg and (keyword.arg == "conn_id" or keyword.arg.endswith("_conn_id")):
-            _conn_id(keyword.value, ev, facts, params)
+            _conn_id(keyword.value, ev, facts, params, owner)
     args = [ev.eval(a) for a in node.args]
     if short in {"get_connection", "get_connection_from_secrets"} or name == "Connection.get":
         if node.args:
-            _conn_id(node.args[0], ev, facts, params)
+            _conn_id(node.args[0], ev, facts, params, owner)
         facts.reads_external = True
     if (short in _EXTERNAL_READS and _on_a_client(node.func)) or name in _HTTP_GETS:
         facts.reads_external = True
@@ -168,10 +176,21 @@ def _on_a_client(func: ast.expr) -> bool:
     return maker.endswith(("Hook", "Client", "Connection")) or maker in _CLIENT_CALLS
 
 
-def _conn_id(node: ast.expr, ev: Evaluator, facts: BodyFacts, params: set[str]) -> None:
-    """A connection id in the body: a constant, or a parameter the caller fills in."""
+def _conn_id(
+    node: ast.expr, ev: Evaluator, facts: BodyFacts, params: set[str], owner: str | None
+) -> None:
+    """A connection id in the body: a constant, a parameter the caller fills in, or an
+    attribute of the method's object (``self.conn_id``)."""
     if isinstance(node, ast.Name) and node.id in params:
         facts.conn_params.append(node.id)
+        return
+    if (
+        owner is not None
+        and isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    ):
+        facts.conn_attrs.append(node.attr)
         return
     value = ev.eval(node)
     if isinstance(value, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -71,11 +72,21 @@ class BodyFacts:
     param_reads: set[str] = field(default_factory=set)
     conn_params: list[str] = field(default_factory=list)
     """Parameters the body opens as connection ids: each call's arguments name them."""
+    conn_attrs: list[str] = field(default_factory=list)
+    """Attributes of ``self`` a method opens as connection ids (a custom operator's
+    ``execute``): each task's own object names them."""
 
     def conn_ids_given(self, bound: dict[str, Any]) -> list[str]:
         """The connection ids one call passes for ``conn_params`` (known strings only)."""
-        given = (bound.get(param) for param in self.conn_params)
-        return [v for v in given if isinstance(v, str) and v and not isinstance(v, PartialStr)]
+        return _known_ids(bound.get(param) for param in self.conn_params)
+
+    def conn_ids_held(self, attribute: Callable[[str], Any]) -> list[str]:
+        """The connection ids one object holds in ``conn_attrs`` (known strings only)."""
+        return _known_ids(attribute(name) for name in self.conn_attrs)
+
+
+def _known_ids(values: Iterable[Any]) -> list[str]:
+    return [v for v in values if isinstance(v, str) and v and not isinstance(v, PartialStr)]
 
 
 @dataclass(eq=False, repr=False)
@@ -177,6 +188,8 @@ class OperatorClass:
 
     name: str
     is_sensor: bool
+    local: LocalClass | None = None
+    """Its definition, when it is a class of the scanned tree (``execute`` is read)."""
 
 
 @dataclass(eq=False, repr=False)
