@@ -640,3 +640,37 @@ def test_assets_are_dags_of_one_task(tmp_path: Path) -> None:
     assert "SPF401" not in found["clean_orders"]  # retries=3 from the @task below
     raw = next(f for f in result.findings if f.task_id == "raw_orders" and f.code == "SPF101")
     assert "'pg_orders'" in raw.message and raw.where.line == 3  # the @asset line
+
+
+def test_sibling_modules_operators_and_factories_keep_their_own_defaults(tmp_path: Path) -> None:
+    """A default value is evaluated where the function is defined: ``conn_id=WAREHOUSE``
+    in ``include/operators.py`` is that module's constant, not the caller's name."""
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include" / "__init__.py").write_text("")
+    (tmp_path / "include" / "operators.py").write_text(
+        "from airflow.sdk import BaseOperator\n"
+        "from airflow.providers.postgres.hooks.postgres import PostgresHook\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+        "WAREHOUSE = 'pg_wh'\n"
+        "class LoadOperator(BaseOperator):\n"
+        "    def __init__(self, table, conn_id=WAREHOUSE, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.table, self.conn_id = table, conn_id\n"
+        "    def execute(self, context):\n"
+        "        PostgresHook(postgres_conn_id=self.conn_id).get_records('SELECT 1')\n"
+        "def refresh(name, conn_id=WAREHOUSE):\n"
+        "    return SQLExecuteQueryOperator(task_id=name, conn_id=conn_id, sql='SELECT 1')\n"
+    )
+    (tmp_path / "load.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from include.operators import LoadOperator, refresh\n"
+        "WAREHOUSE = 'pg_not_this_one'\n"
+        "with DAG('load'):\n"
+        "    for t in ['a', 'b']:\n"
+        "        LoadOperator(task_id=f'load_{t}', table=t)\n"
+        "    refresh('refresh_c')\n"
+    )
+    result = lint_paths([str(tmp_path / "load.py")], LintConfig(root=tmp_path))
+    single = {f.task_id: f.message for f in result.findings if f.code == "SPF101"}
+    assert set(single) == {"load_a", "load_b", "refresh_c"}
+    assert all("'pg_wh'" in message for message in single.values())

@@ -236,6 +236,7 @@ def _callable_body(
     args, kwargs = explicit.get("op_args"), explicit.get("op_kwargs")
     bound = it.bind_params(
         function.node,
+        function.scope,
         [*given_args, *(args if isinstance(args, (list, tuple)) else [])],
         {**given_kwargs, **(kwargs if isinstance(kwargs, dict) else {})},
     )
@@ -278,7 +279,7 @@ def call_taskflow(
     raw_id = factory.kwargs.get("task_id", factory.node.name)
     first = factory.node.decorator_list[0] if factory.node.decorator_list else None
     operator = "@task" if factory.kind == "python" else f"@task.{factory.kind}"
-    bound = it.bind_params(factory.node, args, kwargs)
+    bound = it.bind_params(factory.node, factory.scope, args, kwargs)
     given = body.conn_ids_given(bound)
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else factory.node.name,
@@ -382,7 +383,7 @@ def _run_body(
     """Interpret a ``@dag``/``@task_group`` function body with ``value`` as the open context."""
     stack.append(value)
     saved = it.frames
-    it.frames = [factory.scope, it.bind_params(factory.node, args, kwargs)]
+    it.frames = [factory.scope, it.bind_params(factory.node, factory.scope, args, kwargs)]
     it.return_stack.append([])
     try:
         it.exec_block(factory.node.body)

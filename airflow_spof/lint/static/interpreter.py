@@ -490,7 +490,8 @@ class Interpreter(Evaluator):
             return UNKNOWN
         self.inlined += 1
         saved, saved_call = self.frames, self.enter(function.path, node)
-        self.frames = [function.scope, self.bind_params(function.node, args, kwargs)]
+        bound = self.bind_params(function.node, function.scope, args, kwargs)
+        self.frames = [function.scope, bound]
         self.return_stack.append([])
         try:
             self.exec_block(function.node.body)
@@ -518,22 +519,40 @@ class Interpreter(Evaluator):
         return where
 
     def bind_params(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, args: list[Any], kwargs: dict[str, Any]
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        scope: dict[str, Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
     ) -> dict[str, Any]:
+        """The function's parameters for one call; defaults not overridden are evaluated in
+        ``scope``, where the function is defined (a sibling module's constants)."""
         params = [*node.args.posonlyargs, *node.args.args]
         defaults = [None] * (len(params) - len(node.args.defaults)) + list(node.args.defaults)
         frame: dict[str, Any] = {}
+        pending: list[tuple[str, ast.expr]] = []
         for index, (param, default) in enumerate(zip(params, defaults, strict=True)):
             if index < len(args):
                 frame[param.arg] = args[index]
             elif param.arg in kwargs:
                 frame[param.arg] = kwargs[param.arg]
+            elif default is None:
+                frame[param.arg] = UNKNOWN
             else:
-                frame[param.arg] = self.eval(default) if default is not None else UNKNOWN
+                pending.append((param.arg, default))
         for param, kw_default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
-            frame[param.arg] = kwargs.get(
-                param.arg, self.eval(kw_default) if kw_default is not None else UNKNOWN
-            )
+            if param.arg in kwargs:
+                frame[param.arg] = kwargs[param.arg]
+            elif kw_default is None:
+                frame[param.arg] = UNKNOWN
+            else:
+                pending.append((param.arg, kw_default))
+        if pending:
+            saved, self.frames = self.frames, [scope]
+            try:
+                frame.update((name, self.eval(default)) for name, default in pending)
+            finally:
+                self.frames = saved
         return frame
 
 
