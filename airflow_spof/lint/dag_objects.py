@@ -17,7 +17,7 @@ from typing import Any
 from airflow_spof.lint.model import Dag, Endpoint, Location, ReplicaSet, Task
 from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
 from airflow_spof.lint.static.paths import operator_paths
-from airflow_spof.lint.static.taskflow import analyze_body, lambda_function
+from airflow_spof.lint.static.taskflow import analyze_body, combined, lambda_function, methods_run
 from airflow_spof.lint.static.values import BodyFacts
 
 _ATTRIBUTES = (
@@ -143,8 +143,7 @@ def _callable_body(task: Any, facts: Task) -> None:
             return
         held = body.conn_ids_given(_call_arguments(function, task, *given))
     else:
-        execute = _own_execute(task)
-        body = _read(execute, method=True) if execute is not None else None
+        body = _operator_body(task.__class__)
         if body is None:
             return
         # the raw attribute: a property is not run (it may open the very connection)
@@ -156,24 +155,42 @@ def _callable_body(task: Any, facts: Task) -> None:
     facts.paths.extend(body.paths)
 
 
-def _own_execute(task: Any) -> Any:
-    """``execute`` of an operator class the DAG's authors wrote (not Airflow's, not ours)."""
-    execute = getattr(type(task), "execute", None)
-    module = str(getattr(execute, "__module__", "") or "")
-    if not inspect.isfunction(execute) or module.split(".")[0] in {"airflow", "airflow_spof"}:
+@functools.lru_cache(maxsize=256)
+def _operator_body(cls: Any) -> BodyFacts | None:
+    """What a task of an operator class the DAG's authors wrote (not Airflow's, not ours)
+    runs: the methods ``taskflow.methods_run`` picks. The object is built, so the
+    parameters of its ``__init__`` are gone; what it keeps on ``self`` is read instead."""
+    methods = {
+        name: function
+        for name, function in inspect.getmembers_static(cls, inspect.isfunction)
+        if str(getattr(function, "__module__", "")).split(".")[0] not in {"airflow", "airflow_spof"}
+    }
+    if "execute" not in methods:
         return None
-    return execute
+    nodes = {name: _parsed(function) for name, function in methods.items()}
+    parts = [
+        analyze_body(node, _scope(methods[name]), method=True)
+        for name in methods_run(list(methods), nodes.get)
+        if (node := nodes[name]) is not None
+    ]
+    return combined(parts, [])
 
 
 def _read(function: Any, method: bool) -> BodyFacts | None:
+    node = _parsed(function)
+    return analyze_body(node, _scope(function), method=method) if node is not None else None
+
+
+def _parsed(function: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     try:
-        node = _definition(textwrap.dedent(inspect.getsource(function)))
+        return _definition(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return None
-    if node is None:
-        return None
-    scope = {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
-    return analyze_body(node, scope, method=method)
+
+
+def _scope(function: Any) -> dict[str, Any]:
+    """The plain constants the function's module defines."""
+    return {k: v for k, v in getattr(function, "__globals__", {}).items() if isinstance(v, _PLAIN)}
 
 
 def _definition(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -203,6 +203,9 @@ CUSTOM = textwrap.dedent(
             self.source = source
 
         def execute(self, context):
+            self._open()
+
+        def _open(self):
             BaseHook.get_connection(self.source)
 
     ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
@@ -265,7 +268,7 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # mapped operators: what .partial() fixes and the literal values mapped over
     assert "SPF101 task 'mapped.vacuum'" in log and "'pg_dw'" in log
     assert "SPF204 task 'mapped.fetch'" in log and "'10.0.0.8'" in log
-    # a custom operator's execute, with the object's own connection id
+    # a custom operator's execute (and the helper it calls), with the object's own id
     assert "SPF101 task 'custom.export'" in log and "'pg_custom'" in log
 
 

@@ -1024,6 +1024,47 @@ with DAG("d", default_args=OK):
     assert {f.task_id for f in found if f.code == "SPF302"} == {"orders", "users", "audit", "ping"}
 
 
+def test_custom_operators_init_and_helper_methods_count_too(lint: Lint) -> None:
+    """A hook built in ``__init__`` from a parameter, and helpers ``execute`` calls on
+    ``self``, are the task's too; a method nothing calls is not."""
+    found = lint(
+        HEADER
+        + """
+import requests
+from airflow.sdk import BaseHook, BaseOperator
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+class SyncOperator(BaseOperator):
+    def __init__(self, source_conn_id="pg_src", **kwargs):
+        super().__init__(**kwargs)
+        self.hook = PostgresHook(postgres_conn_id=source_conn_id)
+
+    def execute(self, context):
+        self._push(self._fetch())
+
+    def _fetch(self):
+        return self.hook.get_records("SELECT 1")
+
+    def _push(self, rows):
+        requests.post("http://10.0.0.12/api", json=rows)
+
+    def unused(self):
+        BaseHook.get_connection("pg_never")
+
+with DAG("d", default_args=OK):
+    SyncOperator(task_id="sync")
+    SyncOperator(task_id="other", source_conn_id="pg_other")
+""",
+        codes=("SPF101", "SPF204", "SPF302"),
+    )
+    assert {(f.code, f.task_id) for f in found} == {
+        (code, task) for code in ("SPF101", "SPF204", "SPF302") for task in ("sync", "other")
+    }
+    single = {f.task_id: f.message for f in found if f.code == "SPF101"}
+    assert "'pg_src'" in single["sync"] and "'pg_other'" in single["other"]
+    assert not any("pg_never" in f.message for f in found)
+
+
 def test_lambdas_given_as_callables_are_read(lint: Lint) -> None:
     found = lint(
         HEADER

@@ -10,7 +10,7 @@ from airflow_spof.lint.model import UNKNOWN, Dag, Endpoint, PathUse, ReplicaSet,
 from airflow_spof.lint.rules.classify import REPLICATED_OPERATORS
 from airflow_spof.lint.static import edges
 from airflow_spof.lint.static.paths import operator_paths
-from airflow_spof.lint.static.taskflow import analyze_body
+from airflow_spof.lint.static.taskflow import analyze_body, combined, methods_run
 from airflow_spof.lint.static.values import (
     BodyFacts,
     BoundFunction,
@@ -246,19 +246,35 @@ def _callable_body(
 def _execute_body(
     it: Interpreter, cls: LocalClass, explicit: dict[str, Any], node: ast.Call
 ) -> tuple[BodyFacts | None, list[str]]:
-    """What a custom operator's ``execute`` does, and the connection ids this task's object
-    holds where it reads them (``self.conn_id``: set by ``__init__`` from the arguments,
-    or its defaults). Operators take keyword arguments only."""
-    execute = cls.methods.get("execute")
-    if execute is None:
+    """What a custom operator's task does: its ``execute``, ``__init__`` and the methods
+    they call on ``self``. Connection ids come from this task's arguments (``__init__``'s
+    parameters, defaults included) and what its object holds (``self.conn_id``, set by
+    ``__init__`` or on the class). Operators take keyword arguments only."""
+    if "execute" not in cls.methods:
         return None, []
-    body = it.bodies.get(id(execute.node))
+    body = it.operator_bodies.get(id(cls))
     if body is None:
-        body = it.bodies[id(execute.node)] = analyze_body(execute.node, execute.scope, method=True)
-    if not body.conn_attrs:
+        names = methods_run(list(cls.methods), lambda name: cls.methods[name].node)
+        parts = [_method_body(it, cls.methods[name]) for name in names]
+        init = cls.methods.get("__init__")
+        params = _method_body(it, init).conn_params if init is not None else []
+        body = it.operator_bodies[id(cls)] = combined(parts, params)
+    if not (body.conn_attrs or body.conn_params):
         return body, []
     instance = it.instantiate(cls, [], explicit, node)
-    return body, body.conn_ids_held(instance.attribute)
+    held = body.conn_ids_held(instance.attribute)
+    init = cls.methods.get("__init__")
+    if init is None or not body.conn_params:
+        return body, held
+    bound = it.bind_params(init.node, init.scope, [instance], explicit)
+    return body, [*body.conn_ids_given(bound), *held]
+
+
+def _method_body(it: Interpreter, method: FunctionValue) -> BodyFacts:
+    body = it.bodies.get(id(method.node))
+    if body is None:
+        body = it.bodies[id(method.node)] = analyze_body(method.node, method.scope, method=True)
+    return body
 
 
 def call_taskflow(

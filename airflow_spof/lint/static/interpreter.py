@@ -70,6 +70,8 @@ class Interpreter(Evaluator):
         self.orphan: DagValue | None = None
         self.returned_paths: dict[tuple[str, str], list[str]] = {}
         self.bodies: dict[int, BodyFacts] = {}
+        self.operator_bodies: dict[int, BodyFacts] = {}
+        """What the tasks of each custom operator class run (by the class's id)."""
         self.branch_path: tuple[tuple[int, int], ...] = ()
         """(if/try statement run, branch taken) for each unknown branch being followed."""
         self.branch_count = 0

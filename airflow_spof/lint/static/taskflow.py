@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
+from collections.abc import Callable, Collection
 from typing import Any
 
 from airflow_spof.lint.model import PathUse
@@ -118,8 +119,51 @@ def analyze_body(
                 facts.returns_paths.append(value)
                 if not any(p.path == value for p in facts.paths):
                     facts.paths.append(PathUse(value, "write"))
-    named = facts.conn_ids or facts.hosts or facts.conn_params or facts.conn_attrs
-    facts.reads_external = facts.reads_external and bool(named)
+    facts.reads_external = facts.read_calls and facts.names_a_source()
+    return facts
+
+
+Method = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def methods_run(names: Collection[str], node_of: Callable[[str], Method | None]) -> list[str]:
+    """What a custom operator's task runs: ``__init__``, ``execute`` and the methods they
+    call on the same object (``self.export()``), transitively, in ``names`` order."""
+    todo = [name for name in ("__init__", "execute") if name in names]
+    seen = set(todo)
+    while todo:
+        node = node_of(todo.pop())
+        positional = [*node.args.posonlyargs, *node.args.args] if node is not None else []
+        if not positional:
+            continue
+        owner = positional[0].arg
+        for call in _calls_and_returns(node.body):  # type: ignore[union-attr]
+            func = call.func if isinstance(call, ast.Call) else None
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == owner
+                and func.attr in names
+                and func.attr not in seen
+            ):
+                seen.add(func.attr)
+                todo.append(func.attr)
+    return [name for name in names if name in seen]
+
+
+def combined(parts: list[BodyFacts], conn_params: list[str]) -> BodyFacts:
+    """One task's facts from the bodies of the methods it runs. Of their parameters only
+    ``conn_params`` (``__init__``'s, which the task's arguments fill) are kept."""
+    facts = BodyFacts(
+        conn_ids=[c for part in parts for c in part.conn_ids],
+        read_calls=any(part.read_calls for part in parts),
+        hosts=[h for part in parts for h in part.hosts],
+        uses_replicas=any(part.uses_replicas for part in parts),
+        paths=[p for part in parts for p in part.paths],
+        conn_params=conn_params,
+        conn_attrs=[a for part in parts for a in part.conn_attrs],
+    )
+    facts.reads_external = facts.read_calls and facts.names_a_source()
     return facts
 
 
@@ -157,9 +201,9 @@ def _call(
     if short in {"get_connection", "get_connection_from_secrets"} or name == "Connection.get":
         if node.args:
             _conn_id(node.args[0], ev, facts, params, owner)
-        facts.reads_external = True
+        facts.read_calls = True
     if (short in _EXTERNAL_READS and _on_a_client(node.func)) or name in _HTTP_GETS:
-        facts.reads_external = True
+        facts.read_calls = True
     for value in args:
         if isinstance(value, str):
             facts.hosts.extend(hosts_in_text(value))

@@ -65,6 +65,10 @@ class BodyFacts:
 
     conn_ids: list[str] = field(default_factory=list)
     reads_external: bool = False
+    """It calls something that reads (``get_records``, ``requests.get``...) and names
+    what it reads from (a connection, a host)."""
+    read_calls: bool = False
+    """It calls something that reads, whether or not it names what."""
     hosts: list[str] = field(default_factory=list)
     uses_replicas: bool = False
     paths: list[PathUse] = field(default_factory=list)
@@ -75,6 +79,9 @@ class BodyFacts:
     conn_attrs: list[str] = field(default_factory=list)
     """Attributes of ``self`` a method opens as connection ids (a custom operator's
     ``execute``): each task's own object names them."""
+
+    def names_a_source(self) -> bool:
+        return bool(self.conn_ids or self.hosts or self.conn_params or self.conn_attrs)
 
     def conn_ids_given(self, bound: dict[str, Any]) -> list[str]:
         """The connection ids one call passes for ``conn_params`` (known strings only)."""
