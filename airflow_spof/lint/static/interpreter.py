@@ -529,26 +529,22 @@ class Interpreter(Evaluator):
     ) -> dict[str, Any]:
         """The function's parameters for one call; defaults not overridden are evaluated in
         ``scope``, where the function is defined (a sibling module's constants)."""
-        params = [*node.args.posonlyargs, *node.args.args]
-        defaults = [None] * (len(params) - len(node.args.defaults)) + list(node.args.defaults)
-        frame: dict[str, Any] = {}
+        positional = [*node.args.posonlyargs, *node.args.args]
+        defaults = [None] * (len(positional) - len(node.args.defaults)) + list(node.args.defaults)
+        frame: dict[str, Any] = {p.arg: value for p, value in zip(positional, args, strict=False)}
         pending: list[tuple[str, ast.expr]] = []
-        for index, (param, default) in enumerate(zip(params, defaults, strict=True)):
-            if index < len(args):
-                frame[param.arg] = args[index]
-            elif param.arg in kwargs:
+        for param, default in [
+            *zip(positional, defaults, strict=True),
+            *zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True),
+        ]:
+            if param.arg in frame:
+                continue
+            if param.arg in kwargs:
                 frame[param.arg] = kwargs[param.arg]
             elif default is None:
                 frame[param.arg] = UNKNOWN
             else:
                 pending.append((param.arg, default))
-        for param, kw_default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
-            if param.arg in kwargs:
-                frame[param.arg] = kwargs[param.arg]
-            elif kw_default is None:
-                frame[param.arg] = UNKNOWN
-            else:
-                pending.append((param.arg, kw_default))
         if pending:
             saved, self.frames = self.frames, [scope]
             try:
