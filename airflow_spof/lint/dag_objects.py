@@ -129,8 +129,8 @@ def _kwargs(task: Any) -> dict[str, Any]:
 
 
 def _callable_body(task: Any, facts: Task) -> None:
-    """What a ``@task`` function, a ``python_callable`` or a custom operator's ``execute``
-    does: the task's own doing."""
+    """What a ``@task`` function, a ``python_callable`` or a custom operator's methods do:
+    the task's own doing."""
     function = getattr(task, "python_callable", None)
     given: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
     if isinstance(function, functools.partial):

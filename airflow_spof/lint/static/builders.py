@@ -181,7 +181,7 @@ def make_task(
     local: LocalClass | None = None,
 ) -> TaskRef:
     """A classic operator's task; ``local``: the operator's class, when the scanned tree
-    defines it (what its ``execute`` does is then the task's own doing)."""
+    defines it (what its methods do is then the task's own doing)."""
     given_dag = kwargs.get("dag")
     dag = given_dag if isinstance(given_dag, DagValue) else it.current_dag()
     group = _task_group(it, kwargs, dag)
@@ -193,7 +193,7 @@ def make_task(
         site.paths = operator_paths(operator, explicit)
         site.body, site.given = _callable_body(it, explicit.get("python_callable"), explicit)
         if site.body is None and local is not None:
-            site.body, site.given = _execute_body(it, local, explicit, node)
+            site.body, site.given = _operator_body(it, local, explicit, node)
     body = site.body
     task = Task(
         task_id=raw_id if isinstance(raw_id, str) else f"{operator}@{node.lineno}",
@@ -243,7 +243,7 @@ def _callable_body(
     return body, body.conn_ids_given(bound)
 
 
-def _execute_body(
+def _operator_body(
     it: Interpreter, cls: LocalClass, explicit: dict[str, Any], node: ast.Call
 ) -> tuple[BodyFacts | None, list[str]]:
     """What a custom operator's task does: its ``execute``, ``__init__`` and the methods
@@ -252,22 +252,22 @@ def _execute_body(
     ``__init__`` or on the class). Operators take keyword arguments only."""
     if "execute" not in cls.methods:
         return None, []
+    init = cls.methods.get("__init__")
     body = it.operator_bodies.get(id(cls))
     if body is None:
         names = methods_run(list(cls.methods), lambda name: cls.methods[name].node)
-        parts = [_method_body(it, cls.methods[name]) for name in names]
-        init = cls.methods.get("__init__")
         params = _method_body(it, init).conn_params if init is not None else []
+        parts = [_method_body(it, cls.methods[name]) for name in names]
         body = it.operator_bodies[id(cls)] = combined(parts, params)
     if not (body.conn_attrs or body.conn_params):
         return body, []
     instance = it.instantiate(cls, [], explicit, node)
-    held = body.conn_ids_held(instance.attribute)
-    init = cls.methods.get("__init__")
-    if init is None or not body.conn_params:
-        return body, held
-    bound = it.bind_params(init.node, init.scope, [instance], explicit)
-    return body, [*body.conn_ids_given(bound), *held]
+    given = (
+        body.conn_ids_given(it.bind_params(init.node, init.scope, [instance], explicit))
+        if init is not None
+        else []
+    )
+    return body, [*given, *body.conn_ids_held(instance.attribute)]
 
 
 def _method_body(it: Interpreter, method: FunctionValue) -> BodyFacts:
