@@ -134,10 +134,10 @@ def methods_run(names: Collection[str], node_of: Callable[[str], Method | None])
     while todo:
         node = node_of(todo.pop())
         positional = [*node.args.posonlyargs, *node.args.args] if node is not None else []
-        if not positional:
+        if node is None or not positional:
             continue
         owner = positional[0].arg
-        for call in _calls_and_returns(node.body):  # type: ignore[union-attr]
+        for call in _calls_and_returns(node.body):
             func = call.func if isinstance(call, ast.Call) else None
             if (
                 isinstance(func, ast.Attribute)
