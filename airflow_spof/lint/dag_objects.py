@@ -217,6 +217,12 @@ def _call_arguments(
         return {}
 
 
+def _path_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments that may name local files: strings, and the commands a mapped
+    ``BashOperator`` runs (a list, as the static engine reads ``.expand()``)."""
+    return {k: v for k, v in kwargs.items() if isinstance(v, str) or k == "bash_command"}
+
+
 def task_facts(task: Any, dag_id: str, path: str) -> Task:
     operator = type(task).__name__
     kwargs = _kwargs(task)
@@ -227,7 +233,7 @@ def task_facts(task: Any, dag_id: str, path: str) -> Task:
         kwargs=kwargs,
         is_sensor=_is_sensor(task),
         uses_replicas=operator in REPLICATED_OPERATORS,
-        paths=operator_paths(operator, {k: v for k, v in kwargs.items() if isinstance(v, str)}),
+        paths=operator_paths(operator, _path_arguments(kwargs)),
         upstream=set(getattr(task, "upstream_task_ids", ())),
         where=Location(path, 1, 1, 1, 1, ()),
     )

@@ -188,8 +188,9 @@ MAPPED = textwrap.dedent(
     with DAG("mapped", default_args=ARGS, schedule=None):
         SQLExecuteQueryOperator.partial(task_id="vacuum", conn_id="pg_dw").expand(
             sql=["VACUUM a", "VACUUM b"])
-        BashOperator.partial(task_id="fetch").expand_kwargs(
-            [{"bash_command": "curl http://10.0.0.8/x"}, {"bash_command": "echo"}])
+        fetch = BashOperator.partial(task_id="fetch").expand_kwargs(
+            [{"bash_command": "curl -o /tmp/x.csv http://10.0.0.8/x"}, {"bash_command": "echo"}])
+        fetch >> BashOperator(task_id="use", bash_command="load < /tmp/x.csv")
     """
 )
 CUSTOM = textwrap.dedent(
@@ -268,6 +269,7 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     # mapped operators: what .partial() fixes and the literal values mapped over
     assert "SPF101 task 'mapped.vacuum'" in log and "'pg_dw'" in log
     assert "SPF204 task 'mapped.fetch'" in log and "'10.0.0.8'" in log
+    assert "SPF301 task 'mapped.use'" in log  # reads the file a mapped command wrote
     # a custom operator's execute (and the helper it calls), with the object's own id
     assert "SPF101 task 'custom.export'" in log and "'pg_custom'" in log
 
