@@ -90,8 +90,12 @@ def _is_sensor(task: Any) -> bool:
 def _arguments(task: Any) -> Iterator[tuple[str, Any]]:
     """An operator's attributes; a mapped one's also its ``.partial()`` arguments and the
     literal lists it maps over (each element one run's value, as the static engine reads
-    ``.expand()`` and ``.expand_kwargs()``)."""
-    yield from vars(task).items()
+    ``.expand()`` and ``.expand_kwargs()``), and the connection id of each hook it keeps."""
+    for key, value in vars(task).items():
+        yield key, value
+        held = _hook_connection(value)
+        if held is not None:  # ``self.hook = HttpHook(http_conn_id=...)``
+            yield f"{key.lstrip('_')}.{held[0]}", held[1]
     partial = getattr(task, "partial_kwargs", None)
     if isinstance(partial, dict):
         yield from partial.items()
@@ -104,6 +108,15 @@ def _arguments(task: Any) -> Iterator[tuple[str, Any]]:
             for key, value in run.items():
                 gathered.setdefault(str(key), []).append(value)
         yield from gathered.items()
+
+
+def _hook_connection(value: Any) -> tuple[str, Any] | None:
+    """An Airflow hook names the attribute holding its connection id in ``conn_name_attr``;
+    the id is read from the object's own attributes (no property is run)."""
+    attr = getattr(type(value), "conn_name_attr", None)
+    if not isinstance(attr, str) or not hasattr(value, "__dict__"):
+        return None
+    return attr, vars(value).get(attr)
 
 
 def _kwargs(task: Any) -> dict[str, Any]:

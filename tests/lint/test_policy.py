@@ -197,6 +197,15 @@ CUSTOM = textwrap.dedent(
     """
     from datetime import timedelta
     from airflow.sdk import DAG, BaseHook, BaseOperator
+    from airflow.providers.http.hooks.http import HttpHook
+
+    class NotifyOperator(BaseOperator):
+        def __init__(self, endpoint="api_notify", **kwargs):
+            super().__init__(**kwargs)
+            self.hook = HttpHook(http_conn_id=endpoint)
+
+        def execute(self, context):
+            self.hook.run("/done")
 
     class ExportOperator(BaseOperator):
         def __init__(self, source="pg_custom", **kwargs):
@@ -212,6 +221,7 @@ CUSTOM = textwrap.dedent(
     ARGS = {"retries": 2, "execution_timeout": timedelta(minutes=5)}
     with DAG("custom", default_args=ARGS, schedule=None):
         ExportOperator(task_id="export")
+        NotifyOperator(task_id="notify")
     """
 )
 CLASSIC_FILES = {"suppressed.py": SUPPRESSED, "wrong_code.py": WRONG_CODE}
@@ -272,6 +282,7 @@ def test_policy_warn_logs_real_lines_and_skips_noqa(tmp_path: Path) -> None:
     assert "SPF301 task 'mapped.use'" in log  # reads the file a mapped command wrote
     # a custom operator's execute (and the helper it calls), with the object's own id
     assert "SPF101 task 'custom.export'" in log and "'pg_custom'" in log
+    assert "SPF101 task 'custom.notify'" in log and "'api_notify'" in log  # a hook it keeps
 
 
 PODS = textwrap.dedent(
