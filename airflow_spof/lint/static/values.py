@@ -61,7 +61,8 @@ class TaskRef:
 
 @dataclass(eq=False, repr=False)
 class BodyFacts:
-    """What a ``@task`` function body does, found once per function."""
+    """What a ``@task`` function body does, found once per function (or, combined, what
+    the methods a custom operator's task runs do)."""
 
     conn_ids: list[str] = field(default_factory=list)
     reads_external: bool = False
@@ -109,9 +110,11 @@ class SiteFacts:
     memo: dict[str, Any] = field(default_factory=dict)
     paths: list[PathUse] | None = None
     body: BodyFacts | None = None
-    """What its ``python_callable`` does, if it is a function of the scanned tree."""
+    """What its ``python_callable`` does, if it is a function of the scanned tree, or
+    what the methods of a custom operator of the tree do."""
     given: list[str] = field(default_factory=list)
-    """The connection ids its ``op_args``/``op_kwargs`` pass to that function."""
+    """The connection ids the task's arguments give that code (``op_args``/``op_kwargs``,
+    ``functools.partial``, a custom operator's ``__init__`` parameters and attributes)."""
 
     def matches(self, arguments: dict[str, Any], inherited: set[str]) -> bool:
         """Same arguments apart from ``task_id``, of the same types (a ``PartialStr`` and
@@ -196,7 +199,7 @@ class OperatorClass:
     name: str
     is_sensor: bool
     local: LocalClass | None = None
-    """Its definition, when it is a class of the scanned tree (``execute`` is read)."""
+    """Its definition, when it is a class of the scanned tree (its methods are read)."""
 
 
 @dataclass(eq=False, repr=False)
